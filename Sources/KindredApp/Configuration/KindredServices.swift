@@ -1,0 +1,46 @@
+import Fluent
+import Foundation
+import KindredCore
+import KindredStore
+import Vapor
+
+/// The long-lived parts of a running Kindred, built once from the configuration and kept in the
+/// application's storage.
+public struct KindredServices: Sendable {
+    public let configuration: KindredConfiguration
+    public let accounts: AccountRepository
+    public let diaries: DiaryRepository
+    public let queue: JobQueue
+    public let audio: AudioTools
+    public let blobs: BlobStore
+    /// A bcrypt hash of a random string at the configured cost: verified against on logins for unknown
+    /// e-mails so that response times do not reveal who has an account.
+    let passwordDecoyHash: String
+
+    /// The background workers for this process, with the handlers of every pipeline stage.
+    public func makeWorker(logger: Logger) -> JobWorker {
+        JobWorker(
+            queue: queue,
+            handlers: [DiaryPipelineHandler(diaries: diaries, audio: audio, logger: logger)],
+            concurrency: configuration.workerConcurrency,
+            pollInterval: .milliseconds(configuration.jobPollMilliseconds),
+            logger: logger)
+    }
+}
+
+struct KindredServicesKey: StorageKey {
+    typealias Value = KindredServices
+}
+
+extension Application {
+    public var kindred: KindredServices {
+        guard let services = storage[KindredServicesKey.self] else {
+            fatalError("configure(_:) must run before the application is used")
+        }
+        return services
+    }
+}
+
+extension Request {
+    var kindred: KindredServices { application.kindred }
+}

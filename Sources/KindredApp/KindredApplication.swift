@@ -1,0 +1,129 @@
+import Fluent
+import Foundation
+import KindredCore
+import KindredStore
+import Logging
+import Vapor
+
+/// Builds a Kindred application: database, migrations, encryption, routes, middleware, workers.
+public enum KindredApplication {
+    /// Configures `app` from `configuration`. With `runWorkers` the background workers start when the
+    /// application boots and stop when it shuts down.
+    public static func configure(
+        _ app: Application, configuration: KindredConfiguration, runWorkers: Bool, migrate: Bool = true
+    ) async throws {
+        app.http.server.configuration.hostname = configuration.hostname
+        app.http.server.configuration.port = configuration.port
+        app.logger.logLevel = configuration.logLevel
+
+        app.databases.use(try configuration.database.configurationFactory(), as: configuration.database.databaseID)
+        app.migrations.add(KindredMigrations.all)
+        if migrate {
+            try await app.autoMigrate()
+        }
+        try await StorePreparation.tune(app.db)
+
+        let cipher: PersonalDataCipher
+        if let configured = configuration.encryptionKey {
+            cipher = PersonalDataCipher(key: try EncryptionKeySource.parse(configured))
+        } else if configuration.database.isSQLite {
+            // Embedded mode: one key, generated on first run, readable only by its owner.
+            cipher = PersonalDataCipher(key: try EncryptionKeySource.loadOrCreateKeyFile(at: configuration.keyFile))
+            app.logger.info("personal data is sealed with the key in \(configuration.keyFile)")
+        } else {
+            throw ConfigurationError.missingEncryptionKey
+        }
+        let blobs = try BlobStore(root: URL(fileURLWithPath: configuration.dataDirectory, isDirectory: true))
+        let database: @Sendable () -> any Database = { [app] in app.db }
+        let queue = JobQueue(
+            database: database,
+            options: .init(
+                maxAttempts: configuration.jobMaxAttempts,
+                baseBackoff: .milliseconds(Int64(configuration.jobBackoffSeconds * 1000)),
+                visibilityTimeout: .milliseconds(Int64(configuration.jobVisibilityTimeoutSeconds * 1000))))
+        app.passwords.use(.bcrypt(cost: configuration.bcryptCost))
+        let services = KindredServices(
+            configuration: configuration,
+            accounts: AccountRepository(database: database, blobs: blobs),
+            diaries: DiaryRepository(database: database, cipher: cipher, blobs: blobs),
+            queue: queue,
+            audio: AudioTools(ffmpeg: configuration.ffmpeg, ffprobe: configuration.ffprobe),
+            blobs: blobs,
+            passwordDecoyHash: try Bcrypt.hash(UUID().uuidString, cost: configuration.bcryptCost))
+        app.storage[KindredServicesKey.self] = services
+
+        let removed = try await services.accounts.sweepOrphanFiles()
+        if removed > 0 { app.logger.notice("removed files of \(removed) deleted account(s)") }
+        if !services.audio.available {
+            app.logger.warning(
+                "ffmpeg/ffprobe not found: audio diaries will be refused until ffmpeg is installed (apt-get install ffmpeg)")
+        }
+
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        ContentConfiguration.global.use(encoder: encoder, for: .json)
+
+        app.middleware = Middlewares()
+        app.middleware.use(RequestIDMiddleware())
+        app.middleware.use(ProblemMiddleware())
+        app.routes.defaultMaxBodySize = "64kb"
+        try routes(app)
+
+        if runWorkers {
+            app.lifecycle.use(WorkerLifecycle())
+        }
+        app.logger.info(
+            "Kindred configured",
+            metadata: [
+                "database": "\(configuration.database)", "data_dir": "\(configuration.dataDirectory)",
+                "workers": "\(runWorkers ? "\(configuration.workerConcurrency)" : "off")",
+            ])
+    }
+
+    static func routes(_ app: Application) throws {
+        let operations = OperationsController(registry: Observability.registry)
+        app.get("health", use: operations.health)
+        app.get("ready", use: operations.ready)
+        app.get("metrics", use: operations.metrics)
+        app.get("openapi.json", use: operations.openAPI)
+
+        let api = app.grouped("api", "v1")
+        let accounts = AccountController()
+        api.post("auth", "register", use: accounts.register)
+        api.post("auth", "login", use: accounts.login)
+
+        let authenticated = api.grouped(BearerAuthenticationMiddleware())
+        authenticated.post("auth", "logout", use: accounts.logout)
+        authenticated.get("me", use: accounts.me)
+        authenticated.patch("me", use: accounts.update)
+        authenticated.delete("me", use: accounts.delete)
+        authenticated.get("me", "export", use: accounts.export)
+
+        let diaries = DiaryController()
+        authenticated.on(
+            .POST, "diaries", body: .collect(maxSize: ByteCount(value: DiaryController.maximumBodyBytes)),
+            use: diaries.create)
+        authenticated.get("diaries", use: diaries.list)
+        authenticated.get("diaries", ":id", use: diaries.show)
+    }
+}
+
+/// Starts the job worker when the application boots and stops it (giving running jobs back) on shutdown.
+final class WorkerLifecycle: LifecycleHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var task: Task<Void, Never>?
+
+    func didBootAsync(_ application: Application) async throws {
+        let worker = application.kindred.makeWorker(logger: Logger(label: "kindred.worker"))
+        lock.withLock {
+            task = Task { await worker.run() }
+        }
+    }
+
+    func shutdownAsync(_ application: Application) async {
+        let running = lock.withLock { task }
+        running?.cancel()
+        await running?.value
+    }
+}

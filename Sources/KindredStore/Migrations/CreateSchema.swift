@@ -1,0 +1,134 @@
+import Fluent
+import SQLKit
+
+/// Every migration, in order. Migrations are the single source of truth for the schema.
+public enum KindredMigrations {
+    public static var all: [any AsyncMigration] {
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs()]
+    }
+}
+
+struct CreateUsers: AsyncMigration {
+    var name: String { "2026-11-25-create-users" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(UserRecord.schema)
+            .id()
+            .field("email", .string)
+            .field("password_hash", .string)
+            .field("display_name", .string, .required)
+            .field("birth_date", .string, .required)
+            .field("locale", .string, .required)
+            .field("city", .string, .required)
+            .field("district", .string)
+            .field("latitude", .double)
+            .field("longitude", .double)
+            .field("gender", .string)
+            .field("seeking", .string, .required)
+            .field("age_min", .int)
+            .field("age_max", .int)
+            .field("consent_dating", .bool, .required)
+            .field("consent_friendship", .bool, .required)
+            .field("consent_exchange", .bool, .required)
+            .field("consent_jobs", .bool, .required)
+            .field("plan", .string, .required)
+            .field("telegram_user_id", .int64)
+            .field("is_demo", .bool, .required)
+            .field("is_active", .bool, .required)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .unique(on: "email")
+            .unique(on: "telegram_user_id")
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(UserRecord.schema).delete()
+    }
+}
+
+struct CreateAuthTokens: AsyncMigration {
+    var name: String { "2026-11-25-create-auth-tokens" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AuthTokenRecord.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("token_hash", .string, .required)
+            .field("created_at", .datetime)
+            .unique(on: "token_hash")
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "auth_tokens_user_idx").on(AuthTokenRecord.schema).column("user_id").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AuthTokenRecord.schema).delete()
+    }
+}
+
+struct CreateDiaries: AsyncMigration {
+    var name: String { "2026-11-25-create-diaries" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(DiaryRecord.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("kind", .string, .required)
+            .field("status", .string, .required)
+            .field("text_sealed", .data)
+            .field("transcript_sealed", .data)
+            .field("language", .string)
+            .field("audio_blob", .string)
+            .field("audio_container", .string)
+            .field("audio_bytes", .int)
+            .field("audio_seconds", .double)
+            .field("pcm_blob", .string)
+            .field("error", .string)
+            .field("created_at", .datetime)
+            .field("updated_at", .datetime)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "diaries_user_created_idx").on(DiaryRecord.schema)
+                .column("user_id").column("created_at").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(DiaryRecord.schema).delete()
+    }
+}
+
+struct CreateJobs: AsyncMigration {
+    var name: String { "2026-11-25-create-jobs" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(JobRecord.schema)
+            .id()
+            .field("kind", .string, .required)
+            .field("payload", .string, .required)
+            .field("state", .string, .required)
+            .field("attempts", .int, .required)
+            .field("max_attempts", .int, .required)
+            .field("run_at", .int64, .required)
+            .field("lease_token", .string)
+            .field("lease_expires_at", .int64)
+            .field("last_error", .string)
+            .field("user_id", .uuid, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("created_at", .int64, .required)
+            .field("updated_at", .int64, .required)
+            .field("finished_at", .int64)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            // The claim query scans by state and due time.
+            try await sql.create(index: "jobs_state_run_at_idx").on(JobRecord.schema)
+                .column("state").column("run_at").run()
+            try await sql.create(index: "jobs_user_idx").on(JobRecord.schema).column("user_id").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(JobRecord.schema).delete()
+    }
+}

@@ -1,0 +1,114 @@
+import Crypto
+import Fluent
+import Foundation
+import KindredCore
+import SQLKit
+
+/// Accounts and their bearer sessions.
+public struct AccountRepository: Sendable {
+    let database: @Sendable () -> any Database
+    let blobs: BlobStore
+
+    public init(database: @escaping @Sendable () -> any Database, blobs: BlobStore) {
+        self.database = database
+        self.blobs = blobs
+    }
+
+    public enum RegistrationError: Error, Sendable {
+        case emailTaken
+    }
+
+    /// Creates an account. The e-mail must already be normalised and the password already hashed.
+    public func register(_ user: UserRecord) async throws -> UserRecord {
+        if let email = user.email,
+            try await UserRecord.query(on: database()).filter(\.$email == email).first() != nil
+        {
+            throw RegistrationError.emailTaken
+        }
+        do {
+            try await user.create(on: database())
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            // Two registrations raced on the same e-mail: the unique index decided.
+            throw RegistrationError.emailTaken
+        }
+        return user
+    }
+
+    public func user(id: UUID) async throws -> UserRecord? {
+        try await UserRecord.find(id, on: database())
+    }
+
+    public func user(email: String) async throws -> UserRecord? {
+        try await UserRecord.query(on: database()).filter(\.$email == email).first()
+    }
+
+    public func save(_ user: UserRecord) async throws {
+        try await user.save(on: database())
+    }
+
+    // MARK: Sessions
+
+    /// Starts a session and returns the bearer token; only its hash is stored.
+    public func createSession(for userID: UUID) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        let token = Data(bytes).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        try await AuthTokenRecord(userID: userID, tokenHash: Self.hash(token: token)).create(on: database())
+        return token
+    }
+
+    /// The user a bearer token belongs to, in one query (token joined with user), or nil.
+    public func user(forToken token: String) async throws -> UserRecord? {
+        guard token.count <= 128 else { return nil }
+        let row = try await AuthTokenRecord.query(on: database())
+            .join(UserRecord.self, on: \AuthTokenRecord.$user.$id == \UserRecord.$id)
+            .filter(\.$tokenHash == Self.hash(token: token))
+            .first()
+        return try row?.joined(UserRecord.self)
+    }
+
+    /// Revokes one session. Returns whether it existed.
+    @discardableResult
+    public func revoke(token: String) async throws -> Bool {
+        let hash = Self.hash(token: token)
+        let existing = try await AuthTokenRecord.query(on: database()).filter(\.$tokenHash == hash).first()
+        try await existing?.delete(on: database())
+        return existing != nil
+    }
+
+    public func sessions(of userID: UUID) async throws -> [AuthTokenRecord] {
+        try await AuthTokenRecord.query(on: database()).filter(\.$user.$id == userID).sort(\.$createdAt).all()
+    }
+
+    static func hash(token: String) -> String {
+        SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
+    }
+
+    // MARK: Data rights
+
+    /// Deletes the account and everything that belongs to it: sessions, diaries, jobs, files.
+    /// Rows go first, in one transaction; then the person's folder. A crash between the two leaves a
+    /// folder without an owner, which `sweepOrphanFiles` removes at the next start.
+    public func deleteAccount(_ userID: UUID) async throws {
+        try await database().transaction { tx in
+            try await JobRecord.query(on: tx).filter(\.$userID == userID).delete()
+            try await DiaryRecord.query(on: tx).filter(\.$user.$id == userID).delete()
+            try await AuthTokenRecord.query(on: tx).filter(\.$user.$id == userID).delete()
+            try await UserRecord.query(on: tx).filter(\.$id == userID).delete()
+        }
+        try blobs.deleteAll(of: userID)
+    }
+
+    /// Removes file folders whose account no longer exists. Returns how many were removed.
+    @discardableResult
+    public func sweepOrphanFiles() async throws -> Int {
+        var removed = 0
+        for userID in blobs.userFolders() where try await UserRecord.find(userID, on: database()) == nil {
+            try blobs.deleteAll(of: userID)
+            removed += 1
+        }
+        return removed
+    }
+}

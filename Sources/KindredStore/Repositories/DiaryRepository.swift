@@ -1,0 +1,147 @@
+import Fluent
+import Foundation
+import KindredCore
+
+/// Diary entries: accepted durably (row and pipeline job in one transaction), sealed at rest.
+public struct DiaryRepository: Sendable {
+    /// The job kind of the diary pipeline.
+    public static let pipelineJobKind = "diary.pipeline"
+
+    /// Payload of the pipeline job.
+    public struct PipelinePayload: Codable, Sendable {
+        public var diaryID: UUID
+        public init(diaryID: UUID) { self.diaryID = diaryID }
+    }
+
+    /// An audio upload that passed the probe.
+    public struct AcceptedAudio: Sendable {
+        public var data: Data
+        public var container: AudioContainer
+        public var seconds: Double
+
+        public init(data: Data, container: AudioContainer, seconds: Double) {
+            self.data = data
+            self.container = container
+            self.seconds = seconds
+        }
+    }
+
+    let database: @Sendable () -> any Database
+    let cipher: PersonalDataCipher
+    let blobs: BlobStore
+
+    public init(database: @escaping @Sendable () -> any Database, cipher: PersonalDataCipher, blobs: BlobStore) {
+        self.database = database
+        self.cipher = cipher
+        self.blobs = blobs
+    }
+
+    // MARK: Sealing contexts (bind each sealed value to its place)
+
+    static func textContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/text" }
+    static func transcriptContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/transcript" }
+    static func audioContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/audio" }
+    static func pcmContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/pcm" }
+
+    // MARK: Intake
+
+    /// Accepts a typed diary: the sealed row and its pipeline job commit together.
+    public func acceptText(_ text: String, userID: UUID) async throws -> DiaryRecord {
+        let diary = DiaryRecord(userID: userID, kind: .text)
+        let id = try diary.requireID()
+        diary.textSealed = try cipher.seal(text, context: Self.textContext(id))
+        try await database().transaction { tx in
+            try await diary.create(on: tx)
+            try await JobQueue.enqueue(
+                on: tx, kind: Self.pipelineJobKind, payload: PipelinePayload(diaryID: id), userID: userID)
+        }
+        return diary
+    }
+
+    /// Accepts a recording: the sealed file is written first, then row and job commit together.
+    /// If the transaction fails the file is removed, so nothing half-written remains.
+    public func acceptAudio(_ audio: AcceptedAudio, userID: UUID) async throws -> DiaryRecord {
+        let diary = DiaryRecord(userID: userID, kind: .audio)
+        let id = try diary.requireID()
+        let key = BlobStore.key(user: userID, name: "\(id.uuidString.lowercased()).\(audio.container.rawValue).sealed")
+        try blobs.write(try cipher.seal(audio.data, context: Self.audioContext(id)), key: key)
+        diary.audioBlob = key
+        diary.audioContainer = audio.container.rawValue
+        diary.audioBytes = audio.data.count
+        diary.audioSeconds = audio.seconds
+        do {
+            try await database().transaction { tx in
+                try await diary.create(on: tx)
+                try await JobQueue.enqueue(
+                    on: tx, kind: Self.pipelineJobKind, payload: PipelinePayload(diaryID: id), userID: userID)
+            }
+        } catch {
+            try? FileManager.default.removeItem(at: try blobs.url(for: key))
+            throw error
+        }
+        return diary
+    }
+
+    // MARK: Reading
+
+    /// A diary of this person, or nil: someone else's diary is indistinguishable from a missing one.
+    public func diary(_ id: UUID, of userID: UUID) async throws -> DiaryRecord? {
+        try await DiaryRecord.query(on: database()).filter(\.$id == id).filter(\.$user.$id == userID).first()
+    }
+
+    public func diary(_ id: UUID) async throws -> DiaryRecord? {
+        try await DiaryRecord.find(id, on: database())
+    }
+
+    /// This person's diaries, newest first.
+    public func diaries(of userID: UUID, limit: Int = 50, before: Date? = nil) async throws -> [DiaryRecord] {
+        var query = DiaryRecord.query(on: database()).filter(\.$user.$id == userID)
+        if let before { query = query.filter(\.$createdAt < before) }
+        return try await query.sort(\.$createdAt, .descending).sort(\.$id).limit(limit).all()
+    }
+
+    public func text(of diary: DiaryRecord) throws -> String? {
+        guard let sealed = diary.textSealed else { return nil }
+        return try cipher.openText(sealed, context: Self.textContext(try diary.requireID()))
+    }
+
+    public func transcript(of diary: DiaryRecord) throws -> String? {
+        guard let sealed = diary.transcriptSealed else { return nil }
+        return try cipher.openText(sealed, context: Self.transcriptContext(try diary.requireID()))
+    }
+
+    /// The original recording, decrypted.
+    public func audio(of diary: DiaryRecord) throws -> Data? {
+        guard let key = diary.audioBlob else { return nil }
+        return try cipher.open(try blobs.read(key: key), context: Self.audioContext(try diary.requireID()))
+    }
+
+    /// The 16 kHz mono WAV made by the pipeline, decrypted.
+    public func pcm(of diary: DiaryRecord) throws -> Data? {
+        guard let key = diary.pcmBlob else { return nil }
+        return try cipher.open(try blobs.read(key: key), context: Self.pcmContext(try diary.requireID()))
+    }
+
+    // MARK: Pipeline updates
+
+    public func setStatus(_ status: DiaryStatus, of diary: DiaryRecord, error: String? = nil) async throws {
+        diary.status = status.rawValue
+        diary.error = error
+        try await diary.save(on: database())
+    }
+
+    /// Stores the transcoded PCM (sealed, atomically) and advances the diary.
+    public func storePCM(_ wav: Data, for diary: DiaryRecord, then status: DiaryStatus) async throws {
+        let id = try diary.requireID()
+        let key = BlobStore.key(user: diary.$user.id, name: "\(id.uuidString.lowercased()).pcm.wav.sealed")
+        try blobs.write(try cipher.seal(wav, context: Self.pcmContext(id)), key: key)
+        diary.pcmBlob = key
+        diary.status = status.rawValue
+        diary.error = nil
+        try await diary.save(on: database())
+    }
+
+    public func scratchDirectory() throws -> URL {
+        try blobs.scratchDirectory()
+    }
+}
