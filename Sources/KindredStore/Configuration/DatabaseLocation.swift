@@ -56,8 +56,13 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         case .sqliteInMemory:
             return .sqlite(.memory)
         case .postgres(let url):
-            var configuration = try SQLPostgresConfiguration(url: url)
-            configuration.searchPath = nil
+            // `?search_path=a,b` selects schemas (one database shared by several deployments or tests).
+            var components = URLComponents(string: url)
+            let searchPath = components?.queryItems?.first(where: { $0.name == "search_path" })?.value
+            let otherItems = components?.queryItems?.filter { $0.name != "search_path" } ?? []
+            components?.queryItems = otherItems.isEmpty ? nil : otherItems
+            var configuration = try SQLPostgresConfiguration(url: components?.string ?? url)
+            configuration.searchPath = searchPath.map { $0.split(separator: ",").map(String.init) }
             return .postgres(configuration: configuration, maxConnectionsPerEventLoop: 8)
         }
     }
@@ -69,6 +74,9 @@ public enum DatabaseLocationError: Error, CustomStringConvertible {
     case unsupported(String)
 
     public var description: String {
-        "KINDRED_DATABASE_URL scheme \"\(self)\" is not supported: use postgres://user:pass@host:5432/db or sqlite:PATH"
+        switch self {
+        case .unsupported(let scheme):
+            "KINDRED_DATABASE_URL scheme \"\(scheme)\" is not supported: use postgres://user:pass@host:5432/db or sqlite:PATH"
+        }
     }
 }
