@@ -92,6 +92,7 @@ let package = Package(
             dependencies: [
                 "KindredApp", "KindredStore", "KindredCore",
                 .product(name: "VaporTesting", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),
     ],
