@@ -56,7 +56,8 @@ public enum KindredApplication {
         if removed > 0 { app.logger.notice("removed files of \(removed) deleted account(s)") }
         if !services.audio.available {
             app.logger.warning(
-                "ffmpeg/ffprobe not found: audio diaries will be refused until ffmpeg is installed (apt-get install ffmpeg)")
+                "ffmpeg/ffprobe not found: audio diaries will be refused until ffmpeg is installed (apt-get install ffmpeg)"
+            )
         }
 
         let encoder = JSONEncoder()

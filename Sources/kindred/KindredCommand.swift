@@ -44,7 +44,8 @@ struct Serve: AsyncParsableCommand {
         if let port { configuration.port = port }
         let app = try await makeApplication()
         do {
-            try await KindredApplication.configure(app, configuration: configuration, runWorkers: configuration.workersInServe)
+            try await KindredApplication.configure(
+                app, configuration: configuration, runWorkers: configuration.workersInServe)
             app.environment.arguments = ["kindred", "serve"]
             try await app.execute()
         } catch {

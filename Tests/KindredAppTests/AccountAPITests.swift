@@ -19,7 +19,8 @@ struct AccountAPITests {
             #expect(me.json.keys.contains("district"), "absent values are explicit nulls")
 
             let login = try await kindred.request(
-                .POST, "/api/v1/auth/login", json: #"{"email":" olga.petrova@example.COM ","password":"correct horse"}"#)
+                .POST, "/api/v1/auth/login", json: #"{"email":" olga.petrova@example.COM ","password":"correct horse"}"#
+            )
             #expect(login.status == .ok)
             let second = try #require(login.json["token"] as? String)
             #expect(second != account.token)
@@ -38,7 +39,8 @@ struct AccountAPITests {
             #expect(revoked.status == .unauthorized)
             #expect(revoked.isProblem)
             #expect(revoked.headers.first(name: "WWW-Authenticate")?.hasPrefix("Bearer") == true)
-            #expect(try await kindred.request(.GET, "/api/v1/me", token: second).status == .ok, "other sessions live on")
+            #expect(
+                try await kindred.request(.GET, "/api/v1/me", token: second).status == .ok, "other sessions live on")
             let missing = try await kindred.request(.GET, "/api/v1/me")
             #expect(missing.status == .unauthorized)
             #expect(missing.problemCode == "unauthorized")
@@ -90,19 +92,70 @@ struct AccountAPITests {
     @Test("every kind of bad input gets a 4xx problem that names what was wrong")
     func badInputsAreProblems() async throws {
         try await withKindred { kindred in
-            let valid = #"{"email":"x@example.com","password":"secret-pass","displayName":"X","birthDate":"1990-01-01","locale":"ru","city":"Kazan"}"#
+            let valid =
+                #"{"email":"x@example.com","password":"secret-pass","displayName":"X","birthDate":"1990-01-01","locale":"ru","city":"Kazan"}"#
             let cases: [(String, HTTPResult, Int, String)] = [
-                ("malformed JSON", try await kindred.request(.POST, "/api/v1/auth/register", json: #"{"email": "x", "#), 400, "malformed-json"),
-                ("not an object", try await kindred.request(.POST, "/api/v1/auth/register", json: "[1,2]"), 400, "malformed-json"),
-                ("empty body", try await kindred.request(.POST, "/api/v1/auth/register", json: ""), 400, "malformed-json"),
-                ("wrong content type", try await kindred.request(.POST, "/api/v1/auth/register", json: valid, contentType: "text/plain"), 415, "unsupported-media-type"),
-                ("bad UTF-8", try await kindred.request(.POST, "/api/v1/auth/register", body: Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]), contentType: "application/json"), 400, "bad-utf8"),
-                ("unknown enum value", try await kindred.request(.POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: #""ru""#, with: #""de""#)), 422, "unknown-value"),
-                ("unknown field", try await kindred.request(.POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: "}", with: #","isAdmin":true}"#)), 422, "unknown-field"),
-                ("missing field", try await kindred.request(.POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: #","city":"Kazan""#, with: "")), 422, "missing-field"),
-                ("wrong type", try await kindred.request(.POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: #""X""#, with: "42")), 422, "invalid-field"),
-                ("short password", try await kindred.request(.POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: "secret-pass", with: "abc")), 422, "password-too-short"),
-                ("bad e-mail", try await kindred.request(.POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: "x@example.com", with: "not-an-email")), 422, "invalid-email"),
+                (
+                    "malformed JSON",
+                    try await kindred.request(.POST, "/api/v1/auth/register", json: #"{"email": "x", "#), 400,
+                    "malformed-json"
+                ),
+                (
+                    "not an object", try await kindred.request(.POST, "/api/v1/auth/register", json: "[1,2]"), 400,
+                    "malformed-json"
+                ),
+                (
+                    "empty body", try await kindred.request(.POST, "/api/v1/auth/register", json: ""), 400,
+                    "malformed-json"
+                ),
+                (
+                    "wrong content type",
+                    try await kindred.request(.POST, "/api/v1/auth/register", json: valid, contentType: "text/plain"),
+                    415, "unsupported-media-type"
+                ),
+                (
+                    "bad UTF-8",
+                    try await kindred.request(
+                        .POST, "/api/v1/auth/register", body: Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]),
+                        contentType: "application/json"), 400, "bad-utf8"
+                ),
+                (
+                    "unknown enum value",
+                    try await kindred.request(
+                        .POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: #""ru""#, with: #""de""#)),
+                    422, "unknown-value"
+                ),
+                (
+                    "unknown field",
+                    try await kindred.request(
+                        .POST, "/api/v1/auth/register",
+                        json: valid.replacingOccurrences(of: "}", with: #","isAdmin":true}"#)), 422, "unknown-field"
+                ),
+                (
+                    "missing field",
+                    try await kindred.request(
+                        .POST, "/api/v1/auth/register",
+                        json: valid.replacingOccurrences(of: #","city":"Kazan""#, with: "")), 422, "missing-field"
+                ),
+                (
+                    "wrong type",
+                    try await kindred.request(
+                        .POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: #""X""#, with: "42")), 422,
+                    "invalid-field"
+                ),
+                (
+                    "short password",
+                    try await kindred.request(
+                        .POST, "/api/v1/auth/register", json: valid.replacingOccurrences(of: "secret-pass", with: "abc")
+                    ), 422, "password-too-short"
+                ),
+                (
+                    "bad e-mail",
+                    try await kindred.request(
+                        .POST, "/api/v1/auth/register",
+                        json: valid.replacingOccurrences(of: "x@example.com", with: "not-an-email")), 422,
+                    "invalid-email"
+                ),
                 ("unknown route", try await kindred.request(.GET, "/api/v1/nothing-here"), 404, "not-found"),
             ]
             for (name, result, status, code) in cases {
@@ -121,7 +174,8 @@ struct AccountAPITests {
     @Test("problems speak the caller's language")
     func problemsAreLocalized() async throws {
         try await withKindred { kindred in
-            let english = try await kindred.request(.GET, "/api/v1/me", headers: [("Accept-Language", "en-GB,en;q=0.9")])
+            let english = try await kindred.request(
+                .GET, "/api/v1/me", headers: [("Accept-Language", "en-GB,en;q=0.9")])
             let russian = try await kindred.request(.GET, "/api/v1/me", headers: [("Accept-Language", "ru-RU")])
             #expect((english.json["detail"] as? String)?.hasPrefix("Log in first") == true)
             #expect((russian.json["detail"] as? String)?.hasPrefix("Сначала войди") == true)
@@ -129,7 +183,9 @@ struct AccountAPITests {
         }
     }
 
-    @Test("PATCH /me changes what a person may change, clears with null, and refuses the rest", arguments: Backend.allCases)
+    @Test(
+        "PATCH /me changes what a person may change, clears with null, and refuses the rest",
+        arguments: Backend.allCases)
     func updateProfile(backend: Backend) async throws {
         try await withKindred(backend) { kindred in
             let account = try await kindred.register()
@@ -148,11 +204,15 @@ struct AccountAPITests {
             #expect(me["gender"] as? String == "female")
             #expect(me["seeking"] as? [String] == ["male", "nonbinary"])
             #expect((me["ageRange"] as? [String: Int]) == ["min": 25, "max": 40])
-            #expect((me["consents"] as? [String: Bool]) == ["dating": true, "friendship": false, "exchange": true, "jobs": false])
+            #expect(
+                (me["consents"] as? [String: Bool]) == [
+                    "dating": true, "friendship": false, "exchange": true, "jobs": false,
+                ])
             #expect(me["locale"] as? String == "en")
 
             let cleared = try await kindred.request(
-                .PATCH, "/api/v1/me", token: account.token, json: #"{"district":null,"latitude":null,"longitude":null,"ageRange":null}"#)
+                .PATCH, "/api/v1/me", token: account.token,
+                json: #"{"district":null,"latitude":null,"longitude":null,"ageRange":null}"#)
             #expect(cleared.status == .ok)
             #expect(cleared.json["district"] is NSNull)
             #expect(cleared.json["latitude"] is NSNull)

@@ -16,8 +16,10 @@ struct CrashRecoveryTests {
     /// The `kindred` binary built beside this test bundle.
     static var kindredBinary: URL? {
         let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("kindred"),
-            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+                "kindred"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent()
                 .appendingPathComponent(".build/debug/kindred"),
         ]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) }
@@ -25,6 +27,10 @@ struct CrashRecoveryTests {
 
     @Test("a worker SIGKILLed in the middle of a job: after a restart the job finishes exactly once")
     func sigkillMidJob() async throws {
+        try await withCleanup { cleanup in try await sigkillMidJob(cleanup) }
+    }
+
+    func sigkillMidJob(_ cleanup: Cleanup) async throws {
         guard requireAvailable(AudioFixture.ffmpegAvailable, "ffmpeg") else { return }
         let binary = try #require(Self.kindredBinary, "build the kindred executable first (swift build)")
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kindred-crash-\(UUID())")
@@ -56,14 +62,17 @@ struct CrashRecoveryTests {
         // 1. Accept an audio diary with the workers off, so the job waits in the queue.
         let port = try freePort()
         let intake = try KindredProcess.start(
-            binary, ["serve", "--port", "\(port)"], environment: environment.merging(["KINDRED_WORKERS_IN_SERVE": "off"]) { $1 },
+            binary, ["serve", "--port", "\(port)"],
+            environment: environment.merging(["KINDRED_WORKERS_IN_SERVE": "off"]) { $1 },
             log: directory.appendingPathComponent("serve-1.log"))
+        cleanup.add { intake.kill() }
         try await intake.waitForHTTP(port: port)
         let client = LoopbackClient(port: port)
         let token = try await client.register()
         let form = multipart(
             field: "audio", filename: "v.ogg", contentType: "audio/ogg", data: try AudioFixture.make("ogg", seconds: 2))
-        let accepted = try await client.send("POST", "/api/v1/diaries", token: token, body: form.body, contentType: form.contentType)
+        let accepted = try await client.send(
+            "POST", "/api/v1/diaries", token: token, body: form.body, contentType: form.contentType)
         #expect(accepted.status == 202)
         let diaryID = try #require(accepted.json["id"] as? String)
         intake.terminate()
@@ -72,13 +81,16 @@ struct CrashRecoveryTests {
         // 2. A worker takes the job and is killed while ffmpeg runs.
         let worker = try KindredProcess.start(
             binary, ["worker"], environment: environment, log: directory.appendingPathComponent("worker-1.log"))
+        cleanup.add { worker.kill() }
         try await waitUntil("ffmpeg started by the first worker") { lineCount(runs) >= 1 }
         worker.kill()
         await worker.wait()
-        if let hung = try? String(contentsOf: runs, encoding: .utf8).split(separator: "\n").first, let pid = Int32(hung) {
+        if let hung = try? String(contentsOf: runs, encoding: .utf8).split(separator: "\n").first, let pid = Int32(hung)
+        {
             Glibc.kill(pid, SIGKILL)
         }
         let store = try StandaloneDatabase(.sqlite(path: databasePath))
+        cleanup.add { await store.shutdown() }
         let midway = try await JobRecord.query(on: store.database()).all()
         #expect(midway.count == 1)
         #expect(midway.first?.state == "running", "the dead worker still holds the lease")
@@ -89,6 +101,7 @@ struct CrashRecoveryTests {
         let restarted = try KindredProcess.start(
             binary, ["serve", "--port", "\(restartPort)"], environment: environment,
             log: directory.appendingPathComponent("serve-2.log"))
+        cleanup.add { restarted.kill() }
         try await restarted.waitForHTTP(port: restartPort)
         let after = LoopbackClient(port: restartPort)
         try await waitUntil("the diary is ready for analysis", timeout: .seconds(90)) {
@@ -103,14 +116,18 @@ struct CrashRecoveryTests {
         #expect(jobs.first?.state == "done")
         #expect(jobs.first?.attempts == 2, "one killed run, one completed run")
         #expect(lineCount(runs) == 2, "ffmpeg ran once per attempt, no more")
-        let sealed = FileManager.default.enumerator(atPath: directory.appendingPathComponent("data/users").path)?
+        let sealed =
+            FileManager.default.enumerator(atPath: directory.appendingPathComponent("data/users").path)?
             .allObjects.compactMap { $0 as? String }.filter { $0.hasSuffix(".pcm.wav.sealed") } ?? []
         #expect(sealed.count == 1)
-        await store.shutdown()
     }
 
     @Test("several kindred worker processes share one PostgreSQL queue; every job runs once")
     func workersShareThePostgresQueue() async throws {
+        try await withCleanup { cleanup in try await workersShareThePostgresQueue(cleanup) }
+    }
+
+    func workersShareThePostgresQueue(_ cleanup: Cleanup) async throws {
         guard requireAvailable(KindredHarness.postgresURL != nil, "PostgreSQL (KINDRED_TEST_POSTGRES_URL)"),
             let url = KindredHarness.postgresURL
         else { return }
@@ -120,6 +137,10 @@ struct CrashRecoveryTests {
         defer { try? FileManager.default.removeItem(at: directory) }
         let schema = "w_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
         let admin = try StandaloneDatabase(.postgres(url: url))
+        cleanup.add {
+            try? await (admin.database() as? any SQLDatabase)?.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
+            await admin.shutdown()
+        }
         try await (admin.database() as? any SQLDatabase)?.raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
         let databaseURL = url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)"
         let environment = [
@@ -132,13 +153,15 @@ struct CrashRecoveryTests {
         ]
         let port = try freePort()
         let server = try KindredProcess.start(
-            binary, ["serve", "--port", "\(port)"], environment: environment, log: directory.appendingPathComponent("serve.log"))
+            binary, ["serve", "--port", "\(port)"], environment: environment,
+            log: directory.appendingPathComponent("serve.log"))
         try await server.waitForHTTP(port: port)
         let client = LoopbackClient(port: port)
         let token = try await client.register()
         let diaries = 40
         for n in 0..<diaries {
-            let accepted = try await client.send("POST", "/api/v1/diaries", token: token, json: #"{"text":"день номер \#(n)"}"#)
+            let accepted = try await client.send(
+                "POST", "/api/v1/diaries", token: token, json: #"{"text":"день номер \#(n)"}"#)
             #expect(accepted.status == 202)
         }
         let workers = try (0..<2).map { n in
@@ -146,7 +169,9 @@ struct CrashRecoveryTests {
                 binary, ["worker"], environment: environment.merging(["KINDRED_WORKER_CONCURRENCY": "4"]) { $1 },
                 log: directory.appendingPathComponent("worker-\(n).log"))
         }
+        cleanup.add { for worker in workers { worker.kill() } }
         let store = try StandaloneDatabase(DatabaseLocation.parse(databaseURL))
+        cleanup.add { await store.shutdown() }
         let queue = JobQueue(database: { store.database() })
         try await waitUntil("all jobs done", timeout: .seconds(90)) { try await queue.counts()[.done] == diaries }
         for worker in workers { worker.terminate() }
@@ -156,9 +181,6 @@ struct CrashRecoveryTests {
         let jobs = try await JobRecord.query(on: store.database()).all()
         #expect(jobs.count == diaries)
         #expect(jobs.allSatisfy { $0.state == "done" && $0.attempts == 1 }, "no job ran twice")
-        await store.shutdown()
-        try await (admin.database() as? any SQLDatabase)?.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
-        await admin.shutdown()
     }
 }
 
@@ -169,7 +191,9 @@ final class KindredProcess: @unchecked Sendable {
     let process: Process
     let log: URL
 
-    static func start(_ binary: URL, _ arguments: [String], environment: [String: String], log: URL) throws -> KindredProcess {
+    static func start(_ binary: URL, _ arguments: [String], environment: [String: String], log: URL) throws
+        -> KindredProcess
+    {
         let process = Process()
         process.executableURL = binary
         process.arguments = arguments
@@ -252,6 +276,27 @@ struct LoopbackClient {
         }
         return token
     }
+}
+
+/// Things to undo after a test, whether it passed or threw (processes, database pools, schemas).
+final class Cleanup: @unchecked Sendable {
+    private var steps: [() async -> Void] = []
+    func add(_ step: @escaping () async -> Void) { steps.append(step) }
+    func run() async {
+        for step in steps.reversed() { await step() }
+        steps = []
+    }
+}
+
+func withCleanup(_ body: (Cleanup) async throws -> Void) async throws {
+    let cleanup = Cleanup()
+    do {
+        try await body(cleanup)
+    } catch {
+        await cleanup.run()
+        throw error
+    }
+    await cleanup.run()
 }
 
 struct TimedOut: Error, CustomStringConvertible {

@@ -7,13 +7,16 @@ import Testing
 
 @Suite("Diary intake")
 struct DiaryAPITests {
-    @Test("a typed diary is accepted with 202, advances to ready_for_analysis and is mine alone", arguments: Backend.allCases)
+    @Test(
+        "a typed diary is accepted with 202, advances to ready_for_analysis and is mine alone",
+        arguments: Backend.allCases)
     func textDiary(backend: Backend) async throws {
         try await withKindred(backend) { kindred in
             let anna = try await kindred.register()
             let boris = try await kindred.register()
             let accepted = try await kindred.request(
-                .POST, "/api/v1/diaries", token: anna.token, json: #"{"text":"Сегодня гуляла в парке. Мне нужен чайник."}"#)
+                .POST, "/api/v1/diaries", token: anna.token,
+                json: #"{"text":"Сегодня гуляла в парке. Мне нужен чайник."}"#)
             #expect(accepted.status == .accepted, "\(accepted.text)")
             let id = try #require(accepted.json["id"] as? String)
             #expect(accepted.json["status"] as? String == "received")
@@ -69,12 +72,14 @@ struct DiaryAPITests {
             let account = try await kindred.register()
             let recording = try AudioFixture.make(format, seconds: 3)
             // The declared type is deliberately wrong: the server trusts ffprobe, not headers.
-            let form = multipart(field: "audio", filename: "voice.bin", contentType: "application/octet-stream", data: recording)
+            let form = multipart(
+                field: "audio", filename: "voice.bin", contentType: "application/octet-stream", data: recording)
             let accepted = try await kindred.request(
                 .POST, "/api/v1/diaries", token: account.token, body: form.body, contentType: form.contentType)
             #expect(accepted.status == .accepted, "\(accepted.text)")
             let id = try #require(accepted.json["id"] as? String)
-            let done = try await kindred.waitForDiary(id, token: account.token, statuses: ["ready_for_analysis", "failed"])
+            let done = try await kindred.waitForDiary(
+                id, token: account.token, statuses: ["ready_for_analysis", "failed"])
             #expect(done["status"] as? String == "ready_for_analysis", "\(done)")
             let audio = try #require(done["audio"] as? [String: Any])
             #expect(audio["container"] as? String == format)
@@ -119,7 +124,8 @@ struct DiaryAPITests {
             #expect(text.status == .unsupportedMediaType)
             #expect(text.problemCode == "unsupported-audio")
 
-            let png = try await send(Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 100)))
+            let png = try await send(
+                Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + Array(repeating: 0, count: 100)))
             #expect(png.status == .unsupportedMediaType)
 
             let wrongField = try await send(try AudioFixture.make("ogg", seconds: 1), field: "file")
@@ -128,7 +134,8 @@ struct DiaryAPITests {
 
             let list = try await kindred.request(.GET, "/api/v1/diaries", token: account.token).json
             #expect((list["items"] as? [Any])?.isEmpty == true, "nothing half-written remains")
-            let files = FileManager.default.enumerator(atPath: kindred.directory.appendingPathComponent("data/users").path)?
+            let files =
+                FileManager.default.enumerator(atPath: kindred.directory.appendingPathComponent("data/users").path)?
                 .allObjects.compactMap { $0 as? String }.filter { $0.hasSuffix(".sealed") } ?? []
             #expect(files.isEmpty, "\(files)")
         }
@@ -149,7 +156,8 @@ struct DiaryAPITests {
             while let relative = enumerator?.nextObject() as? String {
                 let url = kindred.directory.appendingPathComponent(relative)
                 var isDirectory: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue
+                guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory),
+                    !isDirectory.boolValue
                 else { continue }
                 let bytes = try Data(contentsOf: url)
                 scanned += 1
@@ -170,11 +178,13 @@ struct DiaryAPITests {
             var audioID: String?
             if AudioFixture.ffmpegAvailable {
                 let form = multipart(
-                    field: "audio", filename: "v.ogg", contentType: "audio/ogg", data: try AudioFixture.make("ogg", seconds: 1))
+                    field: "audio", filename: "v.ogg", contentType: "audio/ogg",
+                    data: try AudioFixture.make("ogg", seconds: 1))
                 let audio = try await kindred.request(
                     .POST, "/api/v1/diaries", token: account.token, body: form.body, contentType: form.contentType)
                 audioID = audio.json["id"] as? String
-                _ = try await kindred.waitForDiary(try #require(audioID), token: account.token, statuses: ["ready_for_analysis"])
+                _ = try await kindred.waitForDiary(
+                    try #require(audioID), token: account.token, statuses: ["ready_for_analysis"])
             }
             _ = try await kindred.request(.POST, "/api/v1/diaries", token: other.token, json: #"{"text":"чужой"}"#)
             _ = try await kindred.waitForDiary(textID, token: account.token, statuses: ["ready_for_analysis"])

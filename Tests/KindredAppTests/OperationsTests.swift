@@ -26,14 +26,17 @@ struct OperationsTests {
     func metrics() async throws {
         try await withKindred { kindred in
             let account = try await kindred.register()
-            let diary = try await kindred.request(.POST, "/api/v1/diaries", token: account.token, json: #"{"text":"день"}"#)
+            let diary = try await kindred.request(
+                .POST, "/api/v1/diaries", token: account.token, json: #"{"text":"день"}"#)
             _ = try await kindred.waitForDiary(
                 try #require(diary.json["id"] as? String), token: account.token, statuses: ["ready_for_analysis"])
             let metrics = try await kindred.request(.GET, "/metrics")
             #expect(metrics.status == .ok)
             #expect(metrics.contentType.hasPrefix("text/plain"))
             let text = metrics.text
-            #expect(text.contains(#"http_requests_total{method="POST",path="/api/v1/diaries",status="202"}"#), "\(text.prefix(2000))")
+            #expect(
+                text.contains(#"http_requests_total{method="POST",path="/api/v1/diaries",status="202"}"#),
+                "\(text.prefix(2000))")
             #expect(text.contains("http_request_duration_seconds_bucket"))
             #expect(text.contains(#"kindred_jobs_total{kind="diary.pipeline",outcome="done"}"#))
             #expect(text.contains(#"kindred_queue_jobs{state="queued"}"#))
@@ -42,14 +45,15 @@ struct OperationsTests {
 
     /// Vapor paths (`:id`) in OpenAPI form (`{id}`).
     static func openAPIPath(_ route: Route) -> String {
-        "/" + route.path.map { component -> String in
-            switch component {
-            case .constant(let value): value
-            case .parameter(let name): "{\(name)}"
-            case .anything: "*"
-            case .catchall: "**"
-            }
-        }.joined(separator: "/")
+        "/"
+            + route.path.map { component -> String in
+                switch component {
+                case .constant(let value): value
+                case .parameter(let name): "{\(name)}"
+                case .anything: "*"
+                case .catchall: "**"
+                }
+            }.joined(separator: "/")
     }
 
     @Test("every route is in /openapi.json and every documented operation is a route")

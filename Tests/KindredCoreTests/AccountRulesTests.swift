@@ -30,10 +30,18 @@ struct AccountRulesTests {
     func adultsOnly() throws {
         let today = try #require(CalendarDate("2026-11-25"))
         #expect(try AccountRules.validatedBirthDate("2008-11-25", today: today).description == "2008-11-25")
-        #expect(throws: AccountError.underage(minimumAge: 18)) { try AccountRules.validatedBirthDate("2008-11-26", today: today) }
-        #expect(throws: AccountError.implausibleBirthDate) { try AccountRules.validatedBirthDate("1850-01-01", today: today) }
-        #expect(throws: AccountError.implausibleBirthDate) { try AccountRules.validatedBirthDate("2030-01-01", today: today) }
-        #expect(throws: AccountError.invalidBirthDate("yesterday")) { try AccountRules.validatedBirthDate("yesterday", today: today) }
+        #expect(throws: AccountError.underage(minimumAge: 18)) {
+            try AccountRules.validatedBirthDate("2008-11-26", today: today)
+        }
+        #expect(throws: AccountError.implausibleBirthDate) {
+            try AccountRules.validatedBirthDate("1850-01-01", today: today)
+        }
+        #expect(throws: AccountError.implausibleBirthDate) {
+            try AccountRules.validatedBirthDate("2030-01-01", today: today)
+        }
+        #expect(throws: AccountError.invalidBirthDate("yesterday")) {
+            try AccountRules.validatedBirthDate("yesterday", today: today)
+        }
     }
 
     @Test("e-mails are trimmed and lower-cased; nonsense is refused")
@@ -61,8 +69,12 @@ struct AccountRulesTests {
         #expect(throws: AccountError.self) { try AccountRules.normalizedDisplayName("a\u{0007}b") }
         #expect(throws: AccountError.self) { try AccountRules.normalizedCity(String(repeating: "x", count: 101)) }
         try AccountRules.validateCoordinates(latitude: 55.75, longitude: 37.62)
-        #expect(throws: AccountError.invalidCoordinates) { try AccountRules.validateCoordinates(latitude: .nan, longitude: 0) }
-        #expect(throws: AccountError.invalidCoordinates) { try AccountRules.validateCoordinates(latitude: 0, longitude: 181) }
+        #expect(throws: AccountError.invalidCoordinates) {
+            try AccountRules.validateCoordinates(latitude: .nan, longitude: 0)
+        }
+        #expect(throws: AccountError.invalidCoordinates) {
+            try AccountRules.validateCoordinates(latitude: 0, longitude: 181)
+        }
         try AccountRules.validateAgeRange(min: 18, max: 120)
         #expect(throws: AccountError.invalidAgeRange) { try AccountRules.validateAgeRange(min: 30, max: 25) }
         #expect(throws: AccountError.invalidAgeRange) { try AccountRules.validateAgeRange(min: 17, max: 25) }
@@ -94,7 +106,9 @@ struct DiaryRulesTests {
         #expect(throws: DiaryError.self) { try AudioContainer.accept(probe("ogg", codecs: [])) }
         #expect(throws: DiaryError.self) { try AudioContainer.accept(probe("ogg", nil)) }
         #expect(try AudioContainer.accept(probe("ogg", 300)) == .ogg)
-        #expect(throws: DiaryError.audioTooLong(seconds: 301, limit: 300)) { try AudioContainer.accept(probe("ogg", 300.2)) }
+        #expect(throws: DiaryError.audioTooLong(seconds: 301, limit: 300)) {
+            try AudioContainer.accept(probe("ogg", 300.2))
+        }
     }
 
     @Test("typed diaries are trimmed, never empty, and bounded")
@@ -113,18 +127,24 @@ struct LocalizationTests {
         let russian = localizer.keys(for: .ru)
         let english = localizer.keys(for: .en)
         #expect(!russian.isEmpty)
-        #expect(russian == english, "only in ru: \(russian.subtracting(english)); only in en: \(english.subtracting(russian))")
+        #expect(
+            russian == english,
+            "only in ru: \(russian.subtracting(english)); only in en: \(english.subtracting(russian))")
     }
 
     @Test("every error a person can meet has a message in both languages")
     func errorsHaveMessages() {
         let errors: [any UserFacingError] = [
-            AccountError.invalidEmail, AccountError.passwordTooShort(minimum: 8), AccountError.passwordTooLong(maximumBytes: 72),
+            AccountError.invalidEmail, AccountError.passwordTooShort(minimum: 8),
+            AccountError.passwordTooLong(maximumBytes: 72),
             AccountError.invalidDisplayName(maximumLength: 64), AccountError.invalidBirthDate("x"),
-            AccountError.underage(minimumAge: 18), AccountError.implausibleBirthDate, AccountError.invalidCity(maximumLength: 100),
-            AccountError.invalidDistrict(maximumLength: 100), AccountError.invalidCoordinates, AccountError.invalidAgeRange,
+            AccountError.underage(minimumAge: 18), AccountError.implausibleBirthDate,
+            AccountError.invalidCity(maximumLength: 100),
+            AccountError.invalidDistrict(maximumLength: 100), AccountError.invalidCoordinates,
+            AccountError.invalidAgeRange,
             DiaryError.emptyText, DiaryError.textTooLong(characters: 30_000, limit: 20_000),
-            DiaryError.audioTooLarge(bytes: 25_000_000, limit: 20_971_520), DiaryError.audioTooLong(seconds: 312, limit: 300),
+            DiaryError.audioTooLarge(bytes: 25_000_000, limit: 20_971_520),
+            DiaryError.audioTooLong(seconds: 312, limit: 300),
             DiaryError.unsupportedAudio(detail: "x"), DiaryError.missingAudio,
         ]
         for error in errors {
@@ -134,6 +154,8 @@ struct LocalizationTests {
                 #expect(!message.contains("{"), "\(error) leaves a placeholder in \(locale): \(message)")
             }
         }
-        #expect(DiaryError.audioTooLong(seconds: 312, limit: 300).message(.ru) == "Запись длится 312 с, а можно не больше 5 минут.")
+        #expect(
+            DiaryError.audioTooLong(seconds: 312, limit: 300).message(.ru)
+                == "Запись длится 312 с, а можно не больше 5 минут.")
     }
 }

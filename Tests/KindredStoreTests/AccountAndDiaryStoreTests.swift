@@ -146,7 +146,9 @@ struct EncryptionTests {
         _ = try EncryptionKeySource.parse(Data(repeating: 1, count: 32).base64EncodedString())
         _ = try EncryptionKeySource.parse(String(repeating: "ab", count: 32))
         #expect(throws: CipherError.self) { _ = try EncryptionKeySource.parse("short") }
-        #expect(throws: CipherError.self) { _ = try EncryptionKeySource.parse(Data(repeating: 1, count: 16).base64EncodedString()) }
+        #expect(throws: CipherError.self) {
+            _ = try EncryptionKeySource.parse(Data(repeating: 1, count: 16).base64EncodedString())
+        }
     }
 }
 

@@ -53,7 +53,9 @@ struct JobQueueTests {
         }
     }
 
-    @Test("an expired lease frees the job of a dead worker; the old holder can no longer finish it", arguments: Backend.allCases)
+    @Test(
+        "an expired lease frees the job of a dead worker; the old holder can no longer finish it",
+        arguments: Backend.allCases)
     func visibilityTimeoutReclaims(backend: Backend) async throws {
         try await withStore(backend) { store in
             let clock = ManualClock()
@@ -77,8 +79,10 @@ struct JobQueueTests {
     func retriesThenDeadLetters(backend: Backend) async throws {
         try await withStore(backend) { store in
             let clock = ManualClock()
-            let queue = store.queue(.init(maxAttempts: 3, baseBackoff: .seconds(1), maxBackoff: .seconds(60)), now: clock.function)
-            try await JobQueue.enqueue(on: store.database(), kind: "test", payload: Payload(n: 1), userID: nil, maxAttempts: 3)
+            let queue = store.queue(
+                .init(maxAttempts: 3, baseBackoff: .seconds(1), maxBackoff: .seconds(60)), now: clock.function)
+            try await JobQueue.enqueue(
+                on: store.database(), kind: "test", payload: Payload(n: 1), userID: nil, maxAttempts: 3)
             clock.advance(milliseconds: 1)
             for attempt in 1...2 {
                 let job = try #require(try await queue.claim())
@@ -234,7 +238,8 @@ struct JobWorkerTests {
     func unknownKindIsDead(backend: Backend) async throws {
         try await withStore(backend) { store in
             let queue = store.queue()
-            try await JobQueue.enqueue(on: store.database(), kind: "nobody-handles-this", payload: Payload(n: 1), userID: nil)
+            try await JobQueue.enqueue(
+                on: store.database(), kind: "nobody-handles-this", payload: Payload(n: 1), userID: nil)
             let worker = JobWorker(queue: queue, handlers: [], concurrency: 1)
             let job = try #require(try await queue.claim())
             await worker.process(job)

@@ -32,7 +32,8 @@ final class StoreFixture: @unchecked Sendable {
 
     /// nil when the backend is not available here; in CI that is a failure, not a skip.
     static func make(_ backend: Backend) async throws -> StoreFixture? {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kindred-store-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kindred-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let location: DatabaseLocation
         var schema: String?
@@ -60,7 +61,8 @@ final class StoreFixture: @unchecked Sendable {
         let store = try StandaloneDatabase(location)
         try await store.migrate()
         return StoreFixture(
-            backend: backend, store: store, directory: directory, blobs: try BlobStore(root: directory.appendingPathComponent("data")),
+            backend: backend, store: store, directory: directory,
+            blobs: try BlobStore(root: directory.appendingPathComponent("data")),
             cipher: PersonalDataCipher(key: SymmetricKey(size: .bits256)), sqlitePath: sqlitePath, schema: schema)
     }
 

@@ -108,7 +108,8 @@ struct AccountController {
             diaries: diaries, jobs: jobs)
         let response = try await export.encodeResponse(for: request)
         response.headers.replaceOrAdd(
-            name: .contentDisposition, value: "attachment; filename=\"kindred-export-\(id.uuidString.lowercased()).json\"")
+            name: .contentDisposition,
+            value: "attachment; filename=\"kindred-export-\(id.uuidString.lowercased()).json\"")
         return response
     }
 }

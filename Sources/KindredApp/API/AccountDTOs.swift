@@ -93,7 +93,9 @@ enum ProfileChanges {
 
     /// Applies the members present in `body` to `user`. Explicit `null` clears an optional field.
     static func apply(_ body: JSONObject, to user: UserRecord, today: CalendarDate) throws {
-        if body.has("displayName") { user.displayName = try AccountRules.normalizedDisplayName(try body.string("displayName")) }
+        if body.has("displayName") {
+            user.displayName = try AccountRules.normalizedDisplayName(try body.string("displayName"))
+        }
         if body.has("birthDate") {
             user.birthDate = try AccountRules.validatedBirthDate(try body.string("birthDate"), today: today).description
         }
@@ -123,7 +125,9 @@ enum ProfileChanges {
         if let seeking = try body.optionalArray("seeking") {
             var genders: [Gender] = []
             for item in seeking {
-                guard case .string(let raw) = item else { throw Problem.invalidField("seeking", "expected an array of strings") }
+                guard case .string(let raw) = item else {
+                    throw Problem.invalidField("seeking", "expected an array of strings")
+                }
                 let gender = try JSONObject.enumValue(raw, field: "seeking", Gender.self)
                 if !genders.contains(gender) { genders.append(gender) }
             }
@@ -136,8 +140,12 @@ enum ProfileChanges {
             } else {
                 let range = try body.optionalObject("ageRange") ?? JSONObject(members: [:])
                 try range.rejectUnknown(allowed: ["min", "max"])
-                guard let min = try range.optionalInteger("min") ?? nil else { throw Problem.missingField("ageRange.min") }
-                guard let max = try range.optionalInteger("max") ?? nil else { throw Problem.missingField("ageRange.max") }
+                guard let min = try range.optionalInteger("min") ?? nil else {
+                    throw Problem.missingField("ageRange.min")
+                }
+                guard let max = try range.optionalInteger("max") ?? nil else {
+                    throw Problem.missingField("ageRange.max")
+                }
                 try AccountRules.validateAgeRange(min: min, max: max)
                 user.ageMin = min
                 user.ageMax = max

@@ -40,10 +40,12 @@ struct DiaryController {
             let text = try validatedDiaryText(try body.string("text"))
             diary = try await services.diaries.acceptText(text, userID: userID)
         }
-        request.logger.info("diary accepted", metadata: ["diary": "\(diary.id?.uuidString ?? "?")", "kind": "\(diary.kind)"])
+        request.logger.info(
+            "diary accepted", metadata: ["diary": "\(diary.id?.uuidString ?? "?")", "kind": "\(diary.kind)"])
         let response = try await DiaryResponse(diary, text: nil).encodeResponse(for: request)
         response.status = .accepted
-        response.headers.replaceOrAdd(name: .location, value: "/api/v1/diaries/\(try diary.requireID().uuidString.lowercased())")
+        response.headers.replaceOrAdd(
+            name: .location, value: "/api/v1/diaries/\(try diary.requireID().uuidString.lowercased())")
         return response
     }
 
@@ -56,7 +58,8 @@ struct DiaryController {
             throw Problem.notFound
         }
         let repository = request.kindred.diaries
-        return DiaryResponse(diary, text: try repository.text(of: diary), transcript: try repository.transcript(of: diary))
+        return DiaryResponse(
+            diary, text: try repository.text(of: diary), transcript: try repository.transcript(of: diary))
     }
 
     func list(_ request: Request) async throws -> DiaryListResponse {
@@ -65,12 +68,14 @@ struct DiaryController {
         guard (1...100).contains(limit) else { throw Problem.invalidField("limit", "between 1 and 100") }
         var before: Date?
         if let raw = try request.query.get(String?.self, at: "before") {
-            guard let date = ISO8601DateFormatter.withFractions.date(from: raw) ?? ISO8601DateFormatter().date(from: raw)
+            guard
+                let date = ISO8601DateFormatter.withFractions.date(from: raw) ?? ISO8601DateFormatter().date(from: raw)
             else { throw Problem.invalidField("before", "an ISO 8601 date-time") }
             before = date
         }
         let page = try await request.kindred.diaries.diaries(of: try user.requireID(), limit: limit, before: before)
-        let next = page.count == limit ? page.last?.createdAt.map { ISO8601DateFormatter.withFractions.string(from: $0) } : nil
+        let next =
+            page.count == limit ? page.last?.createdAt.map { ISO8601DateFormatter.withFractions.string(from: $0) } : nil
         return DiaryListResponse(items: page.map { DiaryResponse($0, text: nil) }, nextBefore: next)
     }
 }

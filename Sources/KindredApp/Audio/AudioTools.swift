@@ -42,14 +42,24 @@ public struct AudioTools: Sendable {
 
     static func parseProbe(_ json: Data) throws -> AudioProbeResult {
         struct Probe: Decodable {
+            // ffprobe's JSON keys are snake_case.
             struct Format: Decodable {
-                var format_name: String?
+                var formatName: String?
                 var duration: String?
+                enum CodingKeys: String, CodingKey {
+                    case formatName = "format_name"
+                    case duration
+                }
             }
             struct Stream: Decodable {
-                var codec_type: String?
-                var codec_name: String?
+                var codecType: String?
+                var codecName: String?
                 var duration: String?
+                enum CodingKeys: String, CodingKey {
+                    case codecType = "codec_type"
+                    case codecName = "codec_name"
+                    case duration
+                }
             }
             var format: Format?
             var streams: [Stream]?
@@ -57,11 +67,12 @@ public struct AudioTools: Sendable {
         guard let probe = try? JSONDecoder().decode(Probe.self, from: json), let format = probe.format else {
             throw DiaryError.unsupportedAudio(detail: "the file could not be read as audio")
         }
-        let audio = (probe.streams ?? []).filter { $0.codec_type == "audio" }
-        let duration = format.duration.flatMap(Double.init) ?? audio.compactMap { $0.duration.flatMap(Double.init) }.max()
+        let audio = (probe.streams ?? []).filter { $0.codecType == "audio" }
+        let duration =
+            format.duration.flatMap(Double.init) ?? audio.compactMap { $0.duration.flatMap(Double.init) }.max()
         return AudioProbeResult(
-            formatName: format.format_name ?? "unknown", durationSeconds: duration,
-            audioCodecs: audio.compactMap(\.codec_name))
+            formatName: format.formatName ?? "unknown", durationSeconds: duration,
+            audioCodecs: audio.compactMap(\.codecName))
     }
 
     /// Converts any accepted recording to 16 kHz mono 16-bit PCM WAV (what Whisper and the prosody

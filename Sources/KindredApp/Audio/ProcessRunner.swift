@@ -17,7 +17,8 @@ struct ProcessRunner: Sendable {
 
         var description: String {
             switch self {
-            case .notFound(let name): "\(name) was not found; install it (Debian: apt-get install ffmpeg) or set its path"
+            case .notFound(let name):
+                "\(name) was not found; install it (Debian: apt-get install ffmpeg) or set its path"
             case .launch(let name, let why): "could not start \(name): \(why)"
             }
         }

@@ -79,7 +79,8 @@ public struct KindredConfiguration: Sendable {
         if let raw = value("KINDRED_LOG_LEVEL") {
             guard let level = Logger.Level(rawValue: raw.lowercased()) else {
                 throw ConfigurationError.invalid(
-                    name: "KINDRED_LOG_LEVEL", value: raw, expected: "trace, debug, info, notice, warning, error or critical")
+                    name: "KINDRED_LOG_LEVEL", value: raw,
+                    expected: "trace, debug, info, notice, warning, error or critical")
             }
             logLevel = level
         } else {

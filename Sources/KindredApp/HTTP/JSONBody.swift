@@ -57,7 +57,9 @@ struct JSONObject: Sendable {
 
     func string(_ key: String) throws -> String {
         guard let value = members[key], value != .null else { throw Problem.missingField(key) }
-        guard case .string(let string) = value else { throw Problem.invalidField(key, "expected a string, got \(value.typeName)") }
+        guard case .string(let string) = value else {
+            throw Problem.invalidField(key, "expected a string, got \(value.typeName)")
+        }
         return string
     }
 
@@ -91,25 +93,32 @@ struct JSONObject: Sendable {
 
     func optionalBool(_ key: String) throws -> Bool? {
         guard let value = members[key] else { return nil }
-        guard case .bool(let bool) = value else { throw Problem.invalidField(key, "expected true or false, got \(value.typeName)") }
+        guard case .bool(let bool) = value else {
+            throw Problem.invalidField(key, "expected true or false, got \(value.typeName)")
+        }
         return bool
     }
 
     func optionalObject(_ key: String) throws -> JSONObject? {
         guard let value = members[key] else { return nil }
-        guard case .object(let object) = value else { throw Problem.invalidField(key, "expected an object, got \(value.typeName)") }
+        guard case .object(let object) = value else {
+            throw Problem.invalidField(key, "expected an object, got \(value.typeName)")
+        }
         return JSONObject(members: object)
     }
 
     func optionalArray(_ key: String) throws -> [JSONValue]? {
         guard let value = members[key] else { return nil }
         if value == .null { return [] }
-        guard case .array(let array) = value else { throw Problem.invalidField(key, "expected an array, got \(value.typeName)") }
+        guard case .array(let array) = value else {
+            throw Problem.invalidField(key, "expected an array, got \(value.typeName)")
+        }
         return array
     }
 
     /// A string member that must be one of an enum's raw values.
-    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E where E.RawValue == String {
+    func enumValue<E: RawRepresentable & CaseIterable>(_ key: String, _ type: E.Type) throws -> E
+    where E.RawValue == String {
         let raw = try string(key)
         guard let value = E(rawValue: raw) else {
             throw Problem.unknownValue(key, raw, allowed: E.allCases.map(\.rawValue))

@@ -24,7 +24,8 @@ struct Problem: Error, Sendable {
     }
 
     static func invalidField(_ field: String, _ detail: String) -> Problem {
-        Problem(.unprocessableEntity, "invalid-field", ["field": field, "detail": detail], extensions: ["field": field])
+        Problem(
+            .unprocessableEntity, "invalid-field", ["field": field, "detail": detail], extensions: ["field": field])
     }
 
     static func missingField(_ field: String) -> Problem {

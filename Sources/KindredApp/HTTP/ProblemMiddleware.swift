@@ -46,7 +46,8 @@ struct ProblemMiddleware: AsyncMiddleware {
 
     static func response(for error: any Error, request: Request) -> Response {
         let problem = problem(for: error, request: request)
-        let locale = request.storage[CurrentUserKey.self].map(\.kindredLocale)
+        let locale =
+            request.storage[CurrentUserKey.self].map(\.kindredLocale)
             ?? KindredLocale.negotiate(request.headers.first(name: .acceptLanguage))
         let body = ProblemBody(
             type: "https://kindred.example/problems/\(problem.code)",
@@ -58,7 +59,8 @@ struct ProblemMiddleware: AsyncMiddleware {
             requestId: request.id,
             field: problem.extensions["field"])
         var headers = problem.headers
-        headers.contentType = HTTPMediaType(type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
+        headers.contentType = HTTPMediaType(
+            type: "application", subType: "problem+json", parameters: ["charset": "utf-8"])
         headers.replaceOrAdd(name: .contentLanguage, value: locale.rawValue)
         let response = Response(status: problem.status, headers: headers)
         do {

@@ -68,8 +68,9 @@ struct OperationsController {
 /// The OpenAPI 3.1 document, the source of truth for the HTTP API (tests check every route against it).
 public enum OpenAPIDocument {
     public static func data() throws -> Data {
-        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources")
-            ?? Bundle.module.url(forResource: "openapi", withExtension: "json")
+        guard
+            let url = Bundle.module.url(forResource: "openapi", withExtension: "json", subdirectory: "Resources")
+                ?? Bundle.module.url(forResource: "openapi", withExtension: "json")
         else { throw Abort(.internalServerError, reason: "openapi.json is missing from the bundle") }
         return try Data(contentsOf: url)
     }

@@ -11,7 +11,8 @@ public struct Localizer: Sendable {
     public init(bundle: Bundle) {
         var tables: [KindredLocale: [String: String]] = [:]
         for locale in KindredLocale.allCases {
-            if let url = bundle.url(forResource: locale.rawValue, withExtension: "json", subdirectory: "Resources/Localization")
+            if let url = bundle.url(
+                forResource: locale.rawValue, withExtension: "json", subdirectory: "Resources/Localization")
                 ?? bundle.url(forResource: locale.rawValue, withExtension: "json"),
                 let data = try? Data(contentsOf: url),
                 let table = try? JSONDecoder().decode([String: String].self, from: data)

@@ -52,9 +52,9 @@ public enum DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
     public func configurationFactory() throws -> DatabaseConfigurationFactory {
         switch self {
         case .sqlite(let path):
-            return .sqlite(.file(path))
+            return .singleConnectionSQLite(.file(path))
         case .sqliteInMemory:
-            return .sqlite(.memory)
+            return .singleConnectionSQLite(.memory)
         case .postgres(let url):
             // `?search_path=a,b` selects schemas (one database shared by several deployments or tests).
             var components = URLComponents(string: url)

@@ -88,7 +88,9 @@ public enum EncryptionKeySource {
         if fm.fileExists(atPath: path) {
             let attributes = try fm.attributesOfItem(atPath: path)
             if let permissions = attributes[.posixPermissions] as? NSNumber, permissions.intValue & 0o077 != 0 {
-                throw CipherError.keyFile("\(path) is readable by others (mode \(String(permissions.intValue, radix: 8))); run chmod 600 \(path)")
+                throw CipherError.keyFile(
+                    "\(path) is readable by others (mode \(String(permissions.intValue, radix: 8))); run chmod 600 \(path)"
+                )
             }
             let text = try String(contentsOfFile: path, encoding: .utf8)
             return try parse(text)

@@ -81,7 +81,8 @@ public struct JobWorker: Sendable {
 
         if job.attempts > job.maxAttempts {
             // The job's earlier workers died mid-run until its attempts were used up.
-            _ = try? await queue.fail(job, error: "abandoned: its workers stopped \(job.maxAttempts) times", permanent: true)
+            _ = try? await queue.fail(
+                job, error: "abandoned: its workers stopped \(job.maxAttempts) times", permanent: true)
             record(kind: job.kind, outcome: "dead", since: started)
             logger.error("job abandoned after repeated worker crashes")
             return
@@ -114,7 +115,8 @@ public struct JobWorker: Sendable {
                 switch outcome {
                 case .retry(let delay):
                     record(kind: job.kind, outcome: "retry", since: started)
-                    logger.warning("job failed, will retry", metadata: ["error": "\(error)", "retry_in_ms": "\(delay)"])
+                    logger.warning(
+                        "job failed, will retry", metadata: ["error": "\(error)", "retry_in_ms": "\(delay)"])
                 case .dead:
                     record(kind: job.kind, outcome: "dead", since: started)
                     logger.error("job failed for good", metadata: ["error": "\(error)"])
@@ -128,7 +130,8 @@ public struct JobWorker: Sendable {
         }
     }
 
-    private func runWithHeartbeat(_ job: JobQueue.ClaimedJob, handler: any JobHandler) async -> Result<Void, any Error> {
+    private func runWithHeartbeat(_ job: JobQueue.ClaimedJob, handler: any JobHandler) async -> Result<Void, any Error>
+    {
         let interval = queue.options.visibilityTimeout / 3
         return await withTaskGroup(of: Result<Void, any Error>?.self) { group in
             group.addTask {
@@ -164,7 +167,8 @@ public struct JobWorker: Sendable {
         Counter(label: "kindred_jobs_total", dimensions: [("kind", kind), ("outcome", outcome)]).increment()
         let elapsed = ContinuousClock.now - start
         Timer(label: "kindred_job_duration_seconds", dimensions: [("kind", kind)])
-            .recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            .recordNanoseconds(
+                elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 }
 

@@ -57,7 +57,8 @@ final class KindredHarness: @unchecked Sendable {
     static func start(_ backend: Backend = .sqlite, environment overrides: [String: String] = [:]) async throws
         -> KindredHarness?
     {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kindred-app-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "kindred-app-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         var environment: [String: String] = [
             "KINDRED_DATA_DIR": directory.appendingPathComponent("data").path,
@@ -85,7 +86,8 @@ final class KindredHarness: @unchecked Sendable {
             schema = name
             postgresURL = url
             environment["KINDRED_DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "search_path=\(name)"
-            environment["KINDRED_ENCRYPTION_KEY"] = Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
+            environment["KINDRED_ENCRYPTION_KEY"] = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
+                .base64EncodedString()
         }
         environment.merge(overrides) { $1 }
 
@@ -104,7 +106,8 @@ final class KindredHarness: @unchecked Sendable {
             throw Abort(.internalServerError, reason: "server has no port")
         }
         return KindredHarness(
-            app: app, directory: directory, baseURL: "http://127.0.0.1:\(port)", schema: schema, postgresURL: postgresURL)
+            app: app, directory: directory, baseURL: "http://127.0.0.1:\(port)", schema: schema,
+            postgresURL: postgresURL)
     }
 
     private init(app: Application, directory: URL, baseURL: String, schema: String?, postgresURL: String?) {
