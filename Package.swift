@@ -77,7 +77,10 @@ let package = Package(
                 .product(name: "Vapor", package: "vapor"),
             ]
         ),
-        .testTarget(name: "KindredCoreTests", dependencies: ["KindredCore"]),
+        .testTarget(
+            name: "KindredCoreTests", dependencies: ["KindredCore"],
+            // Test data read through #filePath, not bundled.
+            exclude: ["Resources"]),
         .testTarget(
             name: "KindredStoreTests",
             dependencies: [

@@ -58,10 +58,10 @@ struct JobQueueTests {
         arguments: Backend.allCases)
     func visibilityTimeoutReclaims(backend: Backend) async throws {
         try await withStore(backend) { store in
+            try await JobQueue.enqueue(on: store.database(), kind: "test", payload: Payload(n: 1), userID: nil)
+            // The clock starts after the enqueue: the job is due at its (real) enqueue time.
             let clock = ManualClock()
             let queue = store.queue(.init(visibilityTimeout: .seconds(10)), now: clock.function)
-            try await JobQueue.enqueue(on: store.database(), kind: "test", payload: Payload(n: 1), userID: nil)
-            clock.advance(milliseconds: 1)
             let first = try #require(try await queue.claim())
             clock.advance(milliseconds: 5_000)
             #expect(try await queue.claim() == nil, "lease still valid")
@@ -78,12 +78,11 @@ struct JobQueueTests {
     @Test("a failing job is retried with backoff, then dead when its attempts are used up", arguments: Backend.allCases)
     func retriesThenDeadLetters(backend: Backend) async throws {
         try await withStore(backend) { store in
+            try await JobQueue.enqueue(
+                on: store.database(), kind: "test", payload: Payload(n: 1), userID: nil, maxAttempts: 3)
             let clock = ManualClock()
             let queue = store.queue(
                 .init(maxAttempts: 3, baseBackoff: .seconds(1), maxBackoff: .seconds(60)), now: clock.function)
-            try await JobQueue.enqueue(
-                on: store.database(), kind: "test", payload: Payload(n: 1), userID: nil, maxAttempts: 3)
-            clock.advance(milliseconds: 1)
             for attempt in 1...2 {
                 let job = try #require(try await queue.claim())
                 #expect(job.attempts == attempt)

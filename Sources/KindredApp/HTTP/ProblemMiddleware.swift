@@ -19,6 +19,10 @@ struct ProblemMiddleware: AsyncMiddleware {
             return problem
         case let userFacing as any UserFacingError:
             return Problem.from(userFacing)
+        case let decoding as DecodingError:
+            // Query strings and multipart forms decoded by Vapor (JSON bodies go through `jsonObject()`).
+            let (field, detail) = Self.describe(decoding)
+            return Problem(.badRequest, "invalid-field", ["field": field, "detail": detail], extensions: ["field": field])
         case let abort as any AbortError:
             switch abort.status {
             case .notFound: return .notFound
@@ -41,6 +45,19 @@ struct ProblemMiddleware: AsyncMiddleware {
         default:
             request.logger.error("request failed", metadata: ["error": "\(String(reflecting: error))"])
             return Problem(.internalServerError, "internal")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> (field: String, detail: String) {
+        func path(_ codingPath: [any CodingKey]) -> String {
+            codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        }
+        switch error {
+        case .typeMismatch(let type, let context): return (path(context.codingPath), "expected \(type)")
+        case .valueNotFound(_, let context): return (path(context.codingPath), "a value is required")
+        case .keyNotFound(let key, let context): return (path(context.codingPath + [key]), "a value is required")
+        case .dataCorrupted(let context): return (path(context.codingPath), context.debugDescription)
+        @unknown default: return ("request", "could not be read")
         }
     }
 
