@@ -23,9 +23,21 @@ func loadConfiguration() throws -> KindredConfiguration {
     return configuration
 }
 
-func makeApplication() async throws -> Application {
+/// Makes and configures the application, runs `body` with it, and always shuts it down.
+func withApplication(
+    _ configuration: KindredConfiguration, runWorkers: Bool, _ body: (Application) async throws -> Void
+) async throws {
     // Vapor's own argument parsing is not used: arguments were parsed here.
-    try await Application.make(Environment(name: "production", arguments: ["kindred"]))
+    let app = try await Application.make(Environment(name: "production", arguments: ["kindred"]))
+    do {
+        try await KindredApplication.configure(app, configuration: configuration, runWorkers: runWorkers)
+        try await body(app)
+    } catch {
+        app.logger.critical("Kindred stopped", metadata: ["error": "\(error)"])
+        try? await app.asyncShutdown()
+        throw error
+    }
+    try await app.asyncShutdown()
 }
 
 struct Serve: AsyncParsableCommand {
@@ -42,18 +54,10 @@ struct Serve: AsyncParsableCommand {
         var configuration = try loadConfiguration()
         if let hostname { configuration.hostname = hostname }
         if let port { configuration.port = port }
-        let app = try await makeApplication()
-        do {
-            try await KindredApplication.configure(
-                app, configuration: configuration, runWorkers: configuration.workersInServe)
+        try await withApplication(configuration, runWorkers: configuration.workersInServe) { app in
             app.environment.arguments = ["kindred", "serve"]
             try await app.execute()
-        } catch {
-            app.logger.critical("Kindred stopped", metadata: ["error": "\(error)"])
-            try? await app.asyncShutdown()
-            throw error
         }
-        try await app.asyncShutdown()
     }
 }
 
@@ -63,21 +67,14 @@ struct Worker: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration()
-        let app = try await makeApplication()
-        do {
-            try await KindredApplication.configure(app, configuration: configuration, runWorkers: false)
+        try await withApplication(configuration, runWorkers: false) { app in
             let logger = Logger(label: "kindred.worker")
             let group = ServiceGroup(
                 services: [WorkerService(worker: app.kindred.makeWorker(logger: logger))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger)
             try await group.run()
-        } catch {
-            app.logger.critical("worker stopped", metadata: ["error": "\(error)"])
-            try? await app.asyncShutdown()
-            throw error
         }
-        try await app.asyncShutdown()
     }
 }
 
@@ -98,14 +95,8 @@ struct Migrate: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try loadConfiguration()
-        let app = try await makeApplication()
-        do {
-            try await KindredApplication.configure(app, configuration: configuration, runWorkers: false, migrate: true)
+        try await withApplication(configuration, runWorkers: false) { app in
             app.logger.notice("database is up to date", metadata: ["database": "\(configuration.database)"])
-        } catch {
-            try? await app.asyncShutdown()
-            throw error
         }
-        try await app.asyncShutdown()
     }
 }

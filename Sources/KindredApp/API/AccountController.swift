@@ -90,13 +90,13 @@ struct AccountController {
         let user = try request.currentUser()
         let id = try user.requireID()
         let services = request.kindred
-        var diaries: [DiaryExport] = []
+        var diaries: [DiaryResponse] = []
         var before: Date?
         // Page through everything: an export is complete or it is not an export.
         while true {
             let page = try await services.diaries.diaries(of: id, limit: 200, before: before)
             for diary in page {
-                diaries.append(try DiaryExport(diary, repository: services.diaries))
+                diaries.append(try DiaryResponse(diary, repository: services.diaries, includeAudio: true))
             }
             guard page.count == 200, let last = page.last?.createdAt else { break }
             before = last
@@ -119,7 +119,7 @@ struct AccountExport: Content {
     var format: String
     var user: MeResponse
     var sessions: [SessionExport]
-    var diaries: [DiaryExport]
+    var diaries: [DiaryResponse]
     var jobs: [JobExport]
 }
 
@@ -142,39 +142,5 @@ struct JobExport: Content {
         attempts = job.attempts
         lastError = job.lastError
         createdAt = Date(timeIntervalSince1970: Double(job.createdAt) / 1000)
-    }
-}
-
-/// One diary with everything held about it, decrypted, audio included as base64.
-struct DiaryExport: Content {
-    var id: UUID
-    var kind: String
-    var status: String
-    var text: String?
-    var transcript: String?
-    var language: String?
-    var audio: AudioExport?
-    var createdAt: Date?
-
-    struct AudioExport: Content {
-        var container: String?
-        var seconds: Double?
-        var bytes: Int?
-        var base64: String?
-    }
-
-    init(_ diary: DiaryRecord, repository: DiaryRepository) throws {
-        id = try diary.requireID()
-        kind = diary.kind
-        status = diary.status
-        text = try repository.text(of: diary)
-        transcript = try repository.transcript(of: diary)
-        language = diary.language
-        if diary.diaryKind == .audio {
-            audio = AudioExport(
-                container: diary.audioContainer, seconds: diary.audioSeconds, bytes: diary.audioBytes,
-                base64: try repository.audio(of: diary)?.base64EncodedString())
-        }
-        createdAt = diary.createdAt
     }
 }

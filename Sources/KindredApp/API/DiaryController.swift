@@ -102,6 +102,16 @@ struct DiaryResponse: Content {
         var seconds: Double?
         var bytes: Int?
         var transcoded: Bool
+        /// The original recording, only in the data export.
+        var base64: String?
+    }
+
+    /// The entry with its decrypted text and transcript (and, for the export, the recording itself).
+    init(_ diary: DiaryRecord, repository: DiaryRepository, includeAudio: Bool = false) throws {
+        self.init(diary, text: try repository.text(of: diary), transcript: try repository.transcript(of: diary))
+        if includeAudio, audio != nil {
+            audio?.base64 = try repository.audio(of: diary)?.base64EncodedString()
+        }
     }
 
     init(_ diary: DiaryRecord, text: String?, transcript: String? = nil) {
