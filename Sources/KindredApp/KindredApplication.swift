@@ -44,7 +44,9 @@ public enum KindredApplication {
         app.passwords.use(.bcrypt(cost: configuration.bcryptCost))
         let services = KindredServices(
             configuration: configuration,
-            accounts: AccountRepository(database: database, blobs: blobs),
+            accounts: AccountRepository(
+                database: database, blobs: blobs,
+                sessionCache: SessionCache(timeToLive: .milliseconds(Int64(configuration.sessionCacheSeconds * 1000)))),
             diaries: DiaryRepository(database: database, cipher: cipher, blobs: blobs),
             queue: queue,
             audio: AudioTools(ffmpeg: configuration.ffmpeg, ffprobe: configuration.ffprobe),

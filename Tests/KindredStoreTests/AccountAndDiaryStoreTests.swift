@@ -165,3 +165,52 @@ struct DatabaseLocationTests {
         #expect(!DatabaseLocation.postgres(url: "postgres://u:secret@h/db").description.contains("secret"))
     }
 }
+
+@Suite("Session cache")
+struct SessionCacheTests {
+    @Test("a cached session is served without the database; revoking, changing and deleting forget it at once")
+    func cacheInvalidation() async throws {
+        try await withStore(.sqlite) { store in
+            let accounts = AccountRepository(
+                database: store.database, blobs: store.blobs, sessionCache: SessionCache(timeToLive: .seconds(60)))
+            let user = try await store.makeUser()
+            let id = try user.requireID()
+            let token = try await accounts.createSession(for: id)
+            #expect(try await accounts.user(forToken: token)?.city == "Казань")
+
+            // Another replica removed the row: this one remembers it until the entry expires.
+            let other = try await accounts.createSession(for: id)
+            _ = try await accounts.user(forToken: other)
+            try await AuthTokenRecord.query(on: store.database()).filter(\.$tokenHash != "").delete()
+            #expect(try await accounts.user(forToken: other) != nil)
+
+            // Changes made here are seen at once.
+            let fresh = try #require(try await accounts.user(id: id))
+            fresh.city = "Пермь"
+            try await accounts.save(fresh)
+            #expect(try await accounts.user(forToken: token) == nil, "the row is gone and the entry was dropped")
+
+            let third = try await accounts.createSession(for: id)
+            #expect(try await accounts.user(forToken: third)?.city == "Пермь")
+            #expect(try await accounts.revoke(token: third))
+            #expect(try await accounts.user(forToken: third) == nil)
+
+            let fourth = try await accounts.createSession(for: id)
+            _ = try await accounts.user(forToken: fourth)
+            try await accounts.deleteAccount(id)
+            #expect(try await accounts.user(forToken: fourth) == nil)
+        }
+    }
+
+    @Test("a zero lifetime disables the cache")
+    func disabled() async throws {
+        try await withStore(.sqlite) { store in
+            let accounts = AccountRepository(database: store.database, blobs: store.blobs)
+            let user = try await store.makeUser()
+            let token = try await accounts.createSession(for: try user.requireID())
+            #expect(try await accounts.user(forToken: token) != nil)
+            try await AuthTokenRecord.query(on: store.database()).filter(\.$tokenHash != "").delete()
+            #expect(try await accounts.user(forToken: token) == nil)
+        }
+    }
+}

@@ -67,7 +67,10 @@ struct AccountController {
     }
 
     func update(_ request: Request) async throws -> MeResponse {
-        let user = try request.currentUser()
+        // Change a freshly loaded record: the authenticated one may be shared through the session cache.
+        guard let user = try await request.kindred.accounts.user(id: try request.currentUser().requireID()) else {
+            throw Problem.unauthorized
+        }
         let body = try request.jsonObject()
         if let readOnly = body.members.keys.first(where: { ProfileChanges.readOnly.contains($0) }) {
             throw Problem.invalidField(readOnly, "this field cannot be changed here")

@@ -28,6 +28,9 @@ public struct KindredConfiguration: Sendable {
     public var logFormat: LogFormat
     /// Bcrypt work factor for passwords (each +1 doubles the time; 10 ≈ 60 ms here).
     public var bcryptCost: Int
+    /// How long a replica remembers a verified session (0 disables). Bounds how long a token revoked on
+    /// another replica keeps working on this one.
+    public var sessionCacheSeconds: Double
 
     public enum LogFormat: String, Sendable {
         case text
@@ -95,6 +98,7 @@ public struct KindredConfiguration: Sendable {
             logFormat = .text
         }
         bcryptCost = try integer("KINDRED_BCRYPT_COST", default: 10, range: 4...15)
+        sessionCacheSeconds = try number("KINDRED_SESSION_CACHE_SECONDS", default: 5, range: 0...300)
     }
 }
 

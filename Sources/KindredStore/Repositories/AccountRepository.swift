@@ -8,10 +8,15 @@ import SQLKit
 public struct AccountRepository: Sendable {
     let database: @Sendable () -> any Database
     let blobs: BlobStore
+    let sessions: SessionCache
 
-    public init(database: @escaping @Sendable () -> any Database, blobs: BlobStore) {
+    public init(
+        database: @escaping @Sendable () -> any Database, blobs: BlobStore,
+        sessionCache: SessionCache = SessionCache(timeToLive: .zero)
+    ) {
         self.database = database
         self.blobs = blobs
+        self.sessions = sessionCache
     }
 
     public enum RegistrationError: Error, Sendable {
@@ -42,8 +47,11 @@ public struct AccountRepository: Sendable {
         try await UserRecord.query(on: database()).filter(\.$email == email).first()
     }
 
+    /// Saves changes to a person. Pass a freshly loaded record (`user(id:)`), never the shared one from
+    /// `user(forToken:)`.
     public func save(_ user: UserRecord) async throws {
         try await user.save(on: database())
+        if let id = user.id { sessions.invalidate(user: id) }
     }
 
     // MARK: Sessions
@@ -60,19 +68,25 @@ public struct AccountRepository: Sendable {
     }
 
     /// The user a bearer token belongs to, in one query (token joined with user), or nil.
+    /// The record may be shared with other requests (session cache): read it, do not change it.
     public func user(forToken token: String) async throws -> UserRecord? {
         guard token.count <= 128 else { return nil }
+        let hash = Self.hash(token: token)
+        if let cached = sessions.user(forTokenHash: hash) { return cached }
         let row = try await AuthTokenRecord.query(on: database())
             .join(UserRecord.self, on: \AuthTokenRecord.$user.$id == \UserRecord.$id)
-            .filter(\.$tokenHash == Self.hash(token: token))
+            .filter(\.$tokenHash == hash)
             .first()
-        return try row?.joined(UserRecord.self)
+        guard let user = try row?.joined(UserRecord.self) else { return nil }
+        sessions.remember(user, forTokenHash: hash)
+        return user
     }
 
     /// Revokes one session. Returns whether it existed.
     @discardableResult
     public func revoke(token: String) async throws -> Bool {
         let hash = Self.hash(token: token)
+        sessions.invalidate(tokenHash: hash)
         let existing = try await AuthTokenRecord.query(on: database()).filter(\.$tokenHash == hash).first()
         try await existing?.delete(on: database())
         return existing != nil
@@ -98,6 +112,7 @@ public struct AccountRepository: Sendable {
             try await AuthTokenRecord.query(on: tx).filter(\.$user.$id == userID).delete()
             try await UserRecord.query(on: tx).filter(\.$id == userID).delete()
         }
+        sessions.invalidate(user: userID)
         try blobs.deleteAll(of: userID)
     }
 
