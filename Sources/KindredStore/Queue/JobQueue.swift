@@ -89,10 +89,19 @@ public struct JobQueue: Sendable {
         on database: any Database, kind: String, payload: some Encodable & Sendable, userID: UUID?,
         maxAttempts: Int = Options().maxAttempts, delay: Duration = .zero
     ) async throws -> UUID {
+        let job = try makeJob(kind: kind, payload: payload, userID: userID, maxAttempts: maxAttempts, delay: delay)
+        try await job.create(on: database)
+        return try job.requireID()
+    }
+
+    /// A queued job not yet saved, for callers that insert it together with other rows.
+    public static func makeJob(
+        kind: String, payload: some Encodable & Sendable, userID: UUID?, maxAttempts: Int = Options().maxAttempts,
+        delay: Duration = .zero
+    ) throws -> JobRecord {
         let now = epochMilliseconds()
         let job = JobRecord()
-        let id = UUID()
-        job.id = id
+        job.id = UUID()
         job.kind = kind
         job.payload = String(decoding: try JSONEncoder().encode(payload), as: UTF8.self)
         job.state = State.queued.rawValue
@@ -102,8 +111,7 @@ public struct JobQueue: Sendable {
         job.userID = userID
         job.createdAt = now
         job.updatedAt = now
-        try await job.create(on: database)
-        return id
+        return job
     }
 
     // MARK: Claim and settle

@@ -29,11 +29,32 @@ public struct DiaryRepository: Sendable {
     let database: @Sendable () -> any Database
     let cipher: PersonalDataCipher
     let blobs: BlobStore
+    /// Intakes arriving together commit together: one transaction (one fsync on SQLite) for many diaries.
+    let intake: GroupCommitter<Intake>
+
+    struct Intake: Sendable {
+        let diary: DiaryRecord
+        let job: JobRecord
+    }
 
     public init(database: @escaping @Sendable () -> any Database, cipher: PersonalDataCipher, blobs: BlobStore) {
         self.database = database
         self.cipher = cipher
         self.blobs = blobs
+        self.intake = GroupCommitter { batch in
+            // A diary and its pipeline job are in the same transaction: accepted means queued.
+            try await database().transaction { tx in
+                try await batch.map(\.diary).create(on: tx)
+                try await batch.map(\.job).create(on: tx)
+            }
+        }
+    }
+
+    /// Commits a diary together with its pipeline job.
+    private func commit(_ diary: DiaryRecord) async throws {
+        let job = try JobQueue.makeJob(
+            kind: Self.pipelineJobKind, payload: PipelinePayload(diaryID: try diary.requireID()), userID: diary.$user.id)
+        try await intake.submit(Intake(diary: diary, job: job))
     }
 
     // MARK: Sealing contexts (bind each sealed value to its place)
@@ -45,16 +66,13 @@ public struct DiaryRepository: Sendable {
 
     // MARK: Intake
 
-    /// Accepts a typed diary: the sealed row and its pipeline job commit together.
+    /// Accepts a typed diary: the sealed row and its pipeline job commit together (grouped with other
+    /// intakes arriving at the same moment).
     public func acceptText(_ text: String, userID: UUID) async throws -> DiaryRecord {
         let diary = DiaryRecord(userID: userID, kind: .text)
         let id = try diary.requireID()
         diary.textSealed = try cipher.seal(text, context: Self.textContext(id))
-        try await database().transaction { tx in
-            try await diary.create(on: tx)
-            try await JobQueue.enqueue(
-                on: tx, kind: Self.pipelineJobKind, payload: PipelinePayload(diaryID: id), userID: userID)
-        }
+        try await commit(diary)
         return diary
     }
 
@@ -70,11 +88,7 @@ public struct DiaryRepository: Sendable {
         diary.audioBytes = audio.data.count
         diary.audioSeconds = audio.seconds
         do {
-            try await database().transaction { tx in
-                try await diary.create(on: tx)
-                try await JobQueue.enqueue(
-                    on: tx, kind: Self.pipelineJobKind, payload: PipelinePayload(diaryID: id), userID: userID)
-            }
+            try await commit(diary)
         } catch {
             try? FileManager.default.removeItem(at: try blobs.url(for: key))
             throw error
