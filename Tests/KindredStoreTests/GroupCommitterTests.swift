@@ -55,3 +55,23 @@ struct GroupCommitterTests {
         #expect(log.all.flatMap { $0 }.sorted() == Array(0..<40).filter { $0 != 13 })
     }
 }
+
+@Suite("Worker run slots")
+struct SlotsTests {
+    @Test("a waiter gets the slot a finishing job releases; a cancelled waiter gets none")
+    func slots() async throws {
+        let slots = Slots(limit: 2)
+        #expect(await slots.acquire())
+        #expect(await slots.acquire())
+        let waiter = Task { await slots.acquire() }
+        try await Task.sleep(for: .milliseconds(50))
+        slots.release()
+        #expect(await waiter.value, "the released slot went to the waiter")
+        let cancelled = Task { await slots.acquire() }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        #expect(await cancelled.value == false)
+        slots.release()
+        #expect(await slots.acquire(), "the slot was not lost to the cancelled waiter")
+    }
+}
