@@ -193,10 +193,12 @@ private struct TokenScanner {
             case 2:
                 value = (lead & 0x1F) << 6 | UInt32(bytes[index + 1] & 0x3F)
             case 3:
-                value = (lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6
+                value =
+                    (lead & 0x0F) << 12 | UInt32(bytes[index + 1] & 0x3F) << 6
                     | UInt32(bytes[index + 2] & 0x3F)
             case 4:
-                value = (lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12
+                value =
+                    (lead & 0x07) << 18 | UInt32(bytes[index + 1] & 0x3F) << 12
                     | UInt32(bytes[index + 2] & 0x3F) << 6 | UInt32(bytes[index + 3] & 0x3F)
             default:
                 break
@@ -401,12 +403,14 @@ private struct TokenScanner {
                 // Stress marks («за́мок»), from dictionaries and some keyboards: not part of
                 // the word for matching.
                 changed = true
-            case 0x0306 where buffer.count >= 2 && buffer[buffer.count - 2] == 0xD0
+            case 0x0306
+            where buffer.count >= 2 && buffer[buffer.count - 2] == 0xD0
                 && buffer[buffer.count - 1] == 0xB8:
                 // «и» + combining breve is a decomposed «й».
                 buffer[buffer.count - 1] = 0xB9
                 changed = true
-            case 0x0308 where buffer.count >= 2 && buffer[buffer.count - 2] == 0xD0
+            case 0x0308
+            where buffer.count >= 2 && buffer[buffer.count - 2] == 0xD0
                 && buffer[buffer.count - 1] == 0xB5:
                 // «е» + combining diaeresis is a decomposed «ё», folded to «е» like the rest.
                 changed = true
@@ -482,7 +486,8 @@ private struct TokenScanner {
                 letter + 1 == count || !Chars.isLetter(scalars[letter + 1])
             else { break }
             if spaced {
-                let pair = Chars.lowercasedASCIIOrCyrillic(first.value) << 32
+                let pair =
+                    Chars.lowercasedASCIIOrCyrillic(first.value) << 32
                     | UInt64(Chars.lowercasedASCIIOrCyrillic(scalars[letter].value))
                 guard Abbreviations.spacedPairs.contains(pair) else { break }
             }
@@ -921,6 +926,9 @@ private struct LetterCount {
     var other = 0
     var latinWithLookalike = 0
     var cyrillicWithLookalike = 0
+    /// Whether a Latin letter follows a Cyrillic one. When none does, the Cyrillic letters are
+    /// a Russian ending on a Latin word («Zoomе», «iPhoneа»), not a slip of the keyboard.
+    var latinFollowsCyrillic = false
 
     @inline(__always)
     mutating func add(_ scalar: Unicode.Scalar) {
@@ -929,6 +937,7 @@ private struct LetterCount {
             || (0xFF21...0xFF5A).contains(value)
         {
             latin += 1
+            latinFollowsCyrillic = latinFollowsCyrillic || cyrillic > 0
             if LookalikeFold.latinToCyrillic(scalar) != nil { latinWithLookalike += 1 }
         } else if (0x400...0x52F).contains(value) || (0x1C80...0x1C8F).contains(value)
             || (0x2DE0...0x2DFF).contains(value) || (0xA640...0xA69F).contains(value)
@@ -954,13 +963,14 @@ private struct LetterCount {
     }
 
     /// Folding is safe only when every minority letter has a look-alike: «cпасибо» becomes
-    /// «спасибо», but a word that is really two ("Zoomе") is left as typed.
+    /// «спасибо», "cоffee" "coffee"; a Latin word with a Russian case ending («Zoomе») is a
+    /// loanword, not a typo, and is left as typed.
     var fold: LookalikeFold {
         guard cyrillic > 0 && latin > 0 && other == 0 else { return .none }
         if cyrillic >= latin {
             return latinWithLookalike == latin ? .toCyrillic : .none
         }
-        return cyrillicWithLookalike == cyrillic ? .toLatin : .none
+        return cyrillicWithLookalike == cyrillic && latinFollowsCyrillic ? .toLatin : .none
     }
 }
 
