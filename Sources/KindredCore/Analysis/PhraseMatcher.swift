@@ -4,6 +4,15 @@ import Foundation
 /// «чайник»; «починить кран» matches «починил краны». Matching is on stem sequences, longest phrase
 /// first, left to right, without overlaps, and never across a sentence boundary.
 public struct PhraseMatcher<Payload: Sendable>: Sendable {
+    /// What a phrase is compared on.
+    public enum Key: Sendable {
+        /// Snowball stems: every case and number of a noun («чайник», «чайника») is one key. For concepts.
+        case stem
+        /// The normalized word form: tense and person stay apart («продаю» is not «продал», «ищу» is not
+        /// «ищем»). For grammatical cues.
+        case form
+    }
+
     struct Entry: Sendable {
         let stems: [String]
         let payload: Payload
@@ -16,28 +25,43 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
         public let tokens: Range<Int>
     }
 
-    /// Entries by their first stem, longest first, so the first hit at a position is the longest.
+    /// Entries by their first key, longest first, so the first hit at a position is the longest.
     private let byFirstStem: [String: [Entry]]
+    public let key: Key
 
     /// Builds a matcher from phrases in any language; each phrase is tokenized and stemmed the same way
-    /// as the text it will be matched against.
-    public init(_ phrases: [(phrase: String, payload: Payload)], stemming: Stemming = Stemming()) {
-        var table: [String: [Entry]] = [:]
-        for (phrase, payload) in phrases {
-            let stems = stemming.stemmed(phrase).filter { $0.token.kind != .punctuation }.map(\.stem)
+    /// as the text it will be matched against. When two phrases are the same words, the first one given
+    /// wins.
+    public init(_ phrases: [(phrase: String, payload: Payload)], on key: Key = .stem, stemming: Stemming = Stemming()) {
+        self.key = key
+        var table: [String: [(order: Int, entry: Entry)]] = [:]
+        for (order, (phrase, payload)) in phrases.enumerated() {
+            let stems = stemming.stemmed(phrase).filter { $0.token.kind != .punctuation }.map {
+                Self.key(of: $0, key)
+            }
             guard let first = stems.first else { continue }
-            table[first, default: []].append(Entry(stems: stems, payload: payload))
+            table[first, default: []].append((order, Entry(stems: stems, payload: payload)))
         }
-        byFirstStem = table.mapValues { $0.sorted { $0.stems.count > $1.stems.count } }
+        // Longest first; among equally long phrases, the one given first wins (callers order by priority).
+        byFirstStem = table.mapValues { entries in
+            entries.sorted { ($0.entry.stems.count, -$0.order) > ($1.entry.stems.count, -$1.order) }.map(\.entry)
+        }
     }
 
     public var isEmpty: Bool { byFirstStem.isEmpty }
+
+    static func key(of token: StemmedToken, _ key: Key) -> String {
+        switch key {
+        case .stem: token.stem
+        case .form: token.token.text
+        }
+    }
 
     public func matches(in tokens: [StemmedToken]) -> [Match] {
         var found: [Match] = []
         var index = 0
         while index < tokens.count {
-            guard let candidates = byFirstStem[tokens[index].stem] else {
+            guard let candidates = byFirstStem[Self.key(of: tokens[index], key)] else {
                 index += 1
                 continue
             }
@@ -61,7 +85,7 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
         let sentence = tokens[start].token.sentence
         for offset in 0..<stems.count {
             let token = tokens[start + offset]
-            guard token.stem == stems[offset], token.token.sentence == sentence else { return false }
+            guard Self.key(of: token, key) == stems[offset], token.token.sentence == sentence else { return false }
         }
         return true
     }
@@ -75,7 +99,7 @@ public struct NegationScope: Sendable {
     public let window: Int
 
     public init(cues: [String], window: Int = 3, stemming: Stemming = Stemming()) {
-        self.cues = PhraseMatcher(cues.map { ($0, true) }, stemming: stemming)
+        self.cues = PhraseMatcher(cues.map { ($0, true) }, on: .form, stemming: stemming)
         self.window = window
     }
 
