@@ -69,3 +69,15 @@ struct PhraseMatcherTests {
         #expect(found.map(\.payload).contains("board_games"))
     }
 }
+
+@Suite("Exact-form lexicon entries")
+struct ExactFormTests {
+    @Test("a phrase written with = matches only that word form, even in a stem matcher")
+    func exactForms() {
+        let stemming = Stemming()
+        let matcher = PhraseMatcher([("=рада", "glad"), ("чайник", "kettle")])
+        #expect(matcher.matches(in: stemming.stemmed("Я рада")).map(\.payload) == ["glad"])
+        #expect(matcher.matches(in: stemming.stemmed("Я рад")).isEmpty, "another form of the word")
+        #expect(matcher.matches(in: stemming.stemmed("Купила чайники")).map(\.payload) == ["kettle"])
+    }
+}

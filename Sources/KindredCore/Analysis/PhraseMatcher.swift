@@ -14,7 +14,9 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
     }
 
     struct Entry: Sendable {
-        let stems: [String]
+        let keys: [String]
+        let key: Key
+        let order: Int
         let payload: Payload
     }
 
@@ -27,28 +29,38 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
 
     /// Entries by their first key, longest first, so the first hit at a position is the longest.
     private let byFirstStem: [String: [Entry]]
+    private let byFirstForm: [String: [Entry]]
     public let key: Key
 
     /// Builds a matcher from phrases in any language; each phrase is tokenized and stemmed the same way
-    /// as the text it will be matched against. When two phrases are the same words, the first one given
-    /// wins.
+    /// as the text it will be matched against. A phrase written with a leading `=` («=рада», "=lol") is
+    /// matched on its exact word forms even in a stem matcher: short or slangy words whose stems would
+    /// collide with unrelated words. When two phrases are the same words, the first one given wins.
     public init(_ phrases: [(phrase: String, payload: Payload)], on key: Key = .stem, stemming: Stemming = Stemming()) {
         self.key = key
-        var table: [String: [(order: Int, entry: Entry)]] = [:]
+        var stems: [String: [Entry]] = [:]
+        var forms: [String: [Entry]] = [:]
         for (order, (phrase, payload)) in phrases.enumerated() {
-            let stems = stemming.stemmed(phrase).filter { $0.token.kind != .punctuation }.map {
-                Self.key(of: $0, key)
+            let exact = phrase.hasPrefix("=")
+            let entryKey: Key = exact ? .form : key
+            let keys = stemming.stemmed(exact ? String(phrase.dropFirst()) : phrase)
+                .filter { $0.token.kind != .punctuation }
+                .map { Self.key(of: $0, entryKey) }
+            guard let first = keys.first else { continue }
+            let entry = Entry(keys: keys, key: entryKey, order: order, payload: payload)
+            switch entryKey {
+            case .stem: stems[first, default: []].append(entry)
+            case .form: forms[first, default: []].append(entry)
             }
-            guard let first = stems.first else { continue }
-            table[first, default: []].append((order, Entry(stems: stems, payload: payload)))
         }
-        // Longest first; among equally long phrases, the one given first wins (callers order by priority).
-        byFirstStem = table.mapValues { entries in
-            entries.sorted { ($0.entry.stems.count, -$0.order) > ($1.entry.stems.count, -$1.order) }.map(\.entry)
+        func ranked(_ entries: [Entry]) -> [Entry] {
+            entries.sorted { ($0.keys.count, -$0.order) > ($1.keys.count, -$1.order) }
         }
+        byFirstStem = stems.mapValues(ranked)
+        byFirstForm = forms.mapValues(ranked)
     }
 
-    public var isEmpty: Bool { byFirstStem.isEmpty }
+    public var isEmpty: Bool { byFirstStem.isEmpty && byFirstForm.isEmpty }
 
     static func key(of token: StemmedToken, _ key: Key) -> String {
         switch key {
@@ -61,18 +73,19 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
         var found: [Match] = []
         var index = 0
         while index < tokens.count {
-            guard let candidates = byFirstStem[Self.key(of: tokens[index], key)] else {
-                index += 1
-                continue
+            var best: Entry?
+            for entry in (byFirstStem[tokens[index].stem] ?? []) + (byFirstForm[tokens[index].token.text] ?? [])
+            where matches(entry, at: index, in: tokens) {
+                if let current = best,
+                    (current.keys.count, -current.order) >= (entry.keys.count, -entry.order)
+                {
+                    continue
+                }
+                best = entry
             }
-            var matched: Match?
-            for entry in candidates where matches(entry.stems, at: index, in: tokens) {
-                matched = Match(payload: entry.payload, tokens: index..<(index + entry.stems.count))
-                break
-            }
-            if let matched {
-                found.append(matched)
-                index = matched.tokens.upperBound
+            if let best {
+                found.append(Match(payload: best.payload, tokens: index..<(index + best.keys.count)))
+                index += best.keys.count
             } else {
                 index += 1
             }
@@ -80,12 +93,14 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
         return found
     }
 
-    private func matches(_ stems: [String], at start: Int, in tokens: [StemmedToken]) -> Bool {
-        guard start + stems.count <= tokens.count else { return false }
+    private func matches(_ entry: Entry, at start: Int, in tokens: [StemmedToken]) -> Bool {
+        guard start + entry.keys.count <= tokens.count else { return false }
         let sentence = tokens[start].token.sentence
-        for offset in 0..<stems.count {
+        for offset in 0..<entry.keys.count {
             let token = tokens[start + offset]
-            guard Self.key(of: token, key) == stems[offset], token.token.sentence == sentence else { return false }
+            guard Self.key(of: token, entry.key) == entry.keys[offset], token.token.sentence == sentence else {
+                return false
+            }
         }
         return true
     }
