@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import KindredApp
+import KindredCore
 import KindredStore
 import Logging
 import ServiceLifecycle
@@ -12,7 +13,7 @@ struct Kindred: AsyncParsableCommand {
         commandName: "kindred",
         abstract: "Kindred: AI clones that meet, match and help their people.",
         discussion: "Configuration comes from KINDRED_* environment variables (see the README).",
-        subcommands: [Serve.self, Worker.self, Migrate.self])
+        subcommands: [Serve.self, Worker.self, Migrate.self, Analyze.self])
 }
 
 /// Loads the configuration and sets up logging, the same way for every subcommand.
@@ -98,5 +99,69 @@ struct Migrate: AsyncParsableCommand {
         try await withApplication(configuration, runWorkers: false) { app in
             app.logger.notice("database is up to date", metadata: ["database": "\(configuration.database)"])
         }
+    }
+}
+
+struct Analyze: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Analyse diary text locally: text on stdin, or --jsonl FILE with {\"id\",\"text\"} per line.",
+        discussion: "Prints one JSON analysis per input, in order (format in docs/analysis.md).")
+
+    @ArgumentParser.Option(help: "A JSON Lines file of {\"id\", \"text\"} objects.")
+    var jsonl: String?
+
+    struct Input: Decodable {
+        var id: String?
+        var text: String
+    }
+
+    struct Output: Encodable {
+        var id: String?
+        var analysis: DiaryAnalysis?
+        var error: String?
+
+        enum CodingKeys: String, CodingKey { case id, error }
+
+        func encode(to encoder: any Encoder) throws {
+            // The analysis fields sit at the top level, next to the input's id.
+            try analysis?.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(id, forKey: .id)
+            try container.encodeIfPresent(error, forKey: .error)
+        }
+    }
+
+    func run() async throws {
+        let analyzer = try DiaryAnalyzer()
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        func emit(_ output: Output) throws {
+            var line = try encoder.encode(output)
+            line.append(0x0A)
+            FileHandle.standardOutput.write(line)
+        }
+        guard let jsonl else {
+            let data = FileHandle.standardInput.readDataToEndOfFile()
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ValidationError("stdin is not valid UTF-8 text")
+            }
+            try emit(Output(id: nil, analysis: analyzer.analyze(text), error: nil))
+            return
+        }
+        guard let content = FileManager.default.contents(atPath: jsonl) else {
+            throw ValidationError("cannot read \(jsonl)")
+        }
+        var failures = 0
+        for (number, line) in content.split(separator: 0x0A, omittingEmptySubsequences: true).enumerated() {
+            do {
+                let input = try JSONDecoder().decode(Input.self, from: Data(line))
+                try emit(Output(id: input.id, analysis: analyzer.analyze(input.text), error: nil))
+            } catch {
+                // One bad line does not stop the rest; it gets an error line in its place.
+                failures += 1
+                try emit(Output(id: nil, analysis: nil, error: "line \(number + 1): expected {\"id\", \"text\"} JSON"))
+            }
+        }
+        if failures > 0 { throw ExitCode(2) }
     }
 }

@@ -337,3 +337,36 @@ func freePort() throws -> Int {
     guard named == 0 else { throw CocoaError(.fileReadUnknown) }
     return Int(UInt16(bigEndian: address.sin_port))
 }
+
+@Suite("kindred analyze")
+struct AnalyzeCommandTests {
+    @Test("JSON Lines in, one analysis per line out, in order with ids; a bad line gets an error line")
+    func jsonl() throws {
+        let binary = try #require(CrashRecoveryTests.kindredBinary, "build the kindred executable first (swift build)")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("analyze-\(UUID()).jsonl")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try """
+        {"id":"a","text":"Отдам велосипед, почти новый"}
+        not json
+        {"id":"c","text":"I need a kettle"}
+        """.write(to: file, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = ["analyze", "--jsonl", file.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 2, "a bad line makes the exit status non-zero")
+        let lines = data.split(separator: 0x0A).map { (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any] ?? [:] }
+        #expect(lines.count == 3)
+        #expect(lines[0]["id"] as? String == "a")
+        #expect((lines[0]["offers"] as? [[String: Any]])?.first?["concept"] as? String == "bicycle")
+        #expect(lines[1]["error"] != nil)
+        #expect(lines[2]["id"] as? String == "c")
+        #expect((lines[2]["needs"] as? [[String: Any]])?.first?["concept"] as? String == "kettle")
+        #expect((lines[2]["language"] as? [String: Any])?["code"] as? String == "en")
+    }
+}

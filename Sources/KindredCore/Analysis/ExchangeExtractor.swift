@@ -134,7 +134,7 @@ public struct ExchangeExtractor: Sendable {
             results.append(
                 ExchangeIntent(
                     stance: stance, kind: kind, concept: concept.id,
-                    text: sentenceText(sentence, tokens: tokens, original: original),
+                    text: tokens.sentenceText(sentence, in: original),
                     price: price, currency: currency, free: freeSentences.contains(sentence), condition: condition,
                     confidence: gap <= 2 ? 0.9 : (gap <= 6 ? 0.7 : 0.5)))
         }
@@ -182,13 +182,5 @@ public struct ExchangeExtractor: Sendable {
             if priced { return (value, currency) }
         }
         return (nil, nil)
-    }
-
-    private func sentenceText(_ sentence: Int, tokens: [StemmedToken], original: String) -> String {
-        let inSentence = tokens.filter { $0.token.sentence == sentence }
-        guard let first = inSentence.first, let last = inSentence.last else { return "" }
-        let utf16 = Array(original.utf16)
-        let range = first.token.utf16Range.lowerBound..<min(last.token.utf16Range.upperBound, utf16.count)
-        return String(decoding: utf16[range], as: UTF16.self)
     }
 }

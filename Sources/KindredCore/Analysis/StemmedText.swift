@@ -38,3 +38,14 @@ public struct Stemming: Sendable {
         tokenizer.tokens(text).map { StemmedToken(token: $0, stem: stem($0)) }
     }
 }
+
+extension Array where Element == StemmedToken {
+    /// The text of one sentence as written (from its first token to its last).
+    func sentenceText(_ sentence: Int, in original: String) -> String {
+        let inSentence = filter { $0.token.sentence == sentence }
+        guard let first = inSentence.first, let last = inSentence.last else { return "" }
+        let utf16 = [UInt16](original.utf16)
+        let range = first.token.utf16Range.lowerBound..<Swift.min(last.token.utf16Range.upperBound, utf16.count)
+        return String(decoding: utf16[range], as: UTF16.self)
+    }
+}

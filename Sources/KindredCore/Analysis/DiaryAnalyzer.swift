@@ -1,0 +1,135 @@
+import Foundation
+
+/// Everything the local analysis reads from one diary (the output of `kindred analyze`).
+/// Format `kindred-analysis/0`: thinking patterns, conflict style, places and voice prosody are not
+/// read yet and are absent; every present part is complete.
+public struct DiaryAnalysis: Codable, Sendable {
+    public struct Language: Codable, Sendable {
+        public var code: String
+        public var russianShare: Double
+        public var confidence: Double
+    }
+
+    public struct Interest: Codable, Sendable, Equatable {
+        public var id: String
+        public var weight: Double
+    }
+
+    /// Communication style measurable from the words alone.
+    public struct Style: Codable, Sendable {
+        public var words: Int
+        public var sentences: Int
+        public var wordsPerSentence: Double
+        /// Share of sentences that ask something.
+        public var questionRate: Double
+        public var exclamationRate: Double
+        /// Emoji and emoticons per word: expressiveness.
+        public var emojiRate: Double
+        /// «я/мне/меня», "I/me/my" per word; and «мы/нас», "we/us/our" (Pennebaker's pronoun markers).
+        public var firstPersonSingular: Double
+        public var firstPersonPlural: Double
+    }
+
+    public var format = "kindred-analysis/0"
+    public var language: Language
+    public var emotions: EmotionReading
+    public var values: [String: Double]
+    public var interests: [Interest]
+    public var style: Style
+    public var goals: [GoalReader.Statement]
+    public var needs: [ExchangeIntent]
+    public var offers: [ExchangeIntent]
+    public var skills: [ExchangeIntent]
+    public var safety: SafetyAssessment
+}
+
+/// The deterministic, local analysis of a diary in Russian, English or both. Build once (it loads and
+/// indexes the lexicons), then call `analyze` from any thread.
+public struct DiaryAnalyzer: Sendable {
+    private let stemming: Stemming
+    private let detector: LanguageDetector
+    private let emotions: EmotionAnalyzer
+    private let values: ValueReader
+    private let goals: GoalReader
+    private let exchange: ExchangeExtractor
+    private let interests: ConceptLexicon
+    private let safety: SafetyDetector
+
+    private static let singular: Set<String> = ["я", "мне", "меня", "мной", "мой", "моя", "моё", "мое", "мои", "i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"]
+    private static let plural: Set<String> = ["мы", "нас", "нам", "нами", "наш", "наша", "наше", "наши", "we", "us", "our", "ours", "we're", "we've"]
+
+    public init() throws {
+        let stemming = Stemming()
+        let cues = try Cues.bundled()
+        self.stemming = stemming
+        detector = LanguageDetector()
+        emotions = try EmotionAnalyzer.bundled(cues: cues)
+        values = try ValueReader.bundled(cues: cues)
+        goals = try GoalReader.bundled()
+        exchange = try ExchangeExtractor.bundled()
+        interests = try ConceptLexicon.bundled("interests")
+        safety = try SafetyDetector.bundled()
+    }
+
+    public func analyze(_ text: String) -> DiaryAnalysis {
+        let tokens = stemming.stemmed(text)
+        let guess = detector.detect(tokens: tokens.map(\.token))
+        let intents = exchange.intents(in: tokens, original: text)
+        // An interest said as part of an exchange («продаю велосипед») is not a hobby.
+        let exchangeText = Set(intents.map(\.text))
+        var interestCounts: [String: Int] = [:]
+        for mention in interests.mentions(in: tokens) {
+            let sentence = tokens[mention.tokens.lowerBound].token.sentence
+            let sentenceText = intents.isEmpty ? nil : tokens.sentenceText(sentence, in: text)
+            if let sentenceText, exchangeText.contains(sentenceText) { continue }
+            interestCounts[mention.payload, default: 0] += 1
+        }
+        let interestList = interestCounts.map { DiaryAnalysis.Interest(id: $0.key, weight: 1 - exp(-Double($0.value))) }
+            .sorted { ($0.weight, $1.id) > ($1.weight, $0.id) }
+        let valueReading = values.read(tokens)
+        return DiaryAnalysis(
+            language: .init(code: guess.language.rawValue, russianShare: guess.russianShare, confidence: guess.confidence),
+            emotions: emotions.read(tokens),
+            values: valueReading.values,
+            interests: interestList,
+            style: style(tokens),
+            goals: goals.read(tokens),
+            needs: intents.filter { $0.stance == .need },
+            offers: intents.filter { $0.stance == .offer },
+            skills: intents.filter { $0.stance == .skill },
+            safety: safety.assess(tokens))
+    }
+
+    private func style(_ tokens: [StemmedToken]) -> DiaryAnalysis.Style {
+        var words = 0
+        var emoji = 0
+        var singular = 0
+        var plural = 0
+        var sentences = Set<Int>()
+        var questions = Set<Int>()
+        var exclamations = Set<Int>()
+        for token in tokens {
+            sentences.insert(token.token.sentence)
+            switch token.token.kind {
+            case .word:
+                words += 1
+                if Self.singular.contains(token.token.text) { singular += 1 }
+                if Self.plural.contains(token.token.text) { plural += 1 }
+            case .emoji: emoji += 1
+            case .punctuation:
+                if token.token.text.contains("?") { questions.insert(token.token.sentence) }
+                if token.token.text.contains("!") { exclamations.insert(token.token.sentence) }
+            default: break
+            }
+        }
+        let sentenceCount = max(sentences.count, 1)
+        let wordCount = max(words, 1)
+        return DiaryAnalysis.Style(
+            words: words, sentences: sentences.count, wordsPerSentence: Double(words) / Double(sentenceCount),
+            questionRate: Double(questions.count) / Double(sentenceCount),
+            exclamationRate: Double(exclamations.count) / Double(sentenceCount),
+            emojiRate: Double(emoji) / Double(wordCount),
+            firstPersonSingular: Double(singular) / Double(wordCount),
+            firstPersonPlural: Double(plural) / Double(wordCount))
+    }
+}
