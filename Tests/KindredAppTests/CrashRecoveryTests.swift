@@ -360,7 +360,9 @@ struct AnalyzeCommandTests {
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         #expect(process.terminationStatus == 2, "a bad line makes the exit status non-zero")
-        let lines = data.split(separator: 0x0A).map { (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any] ?? [:] }
+        let lines = data.split(separator: 0x0A).map {
+            (try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any] ?? [:]
+        }
         #expect(lines.count == 3)
         #expect(lines[0]["id"] as? String == "a")
         #expect((lines[0]["offers"] as? [[String: Any]])?.first?["concept"] as? String == "bicycle")

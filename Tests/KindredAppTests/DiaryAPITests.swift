@@ -56,11 +56,14 @@ struct DiaryAPITests {
                 #expect(Int(result.status.code) == status, "\(code): \(result.text.prefix(300))")
                 #expect(result.problemCode == code)
             }
-            for (query, status) in [("limit=abc", 400), ("limit=0", 422), ("limit=101", 422), ("before=yesterday", 422)] {
+            for (query, status) in [
+                ("limit=abc", 400), ("limit=0", 422), ("limit=101", 422), ("before=yesterday", 422),
+            ] {
                 let result = try await kindred.request(.GET, "/api/v1/diaries?\(query)", token: account.token)
                 #expect(Int(result.status.code) == status, "\(query): \(result.text)")
                 #expect(result.isProblem, "\(query)")
-                #expect(result.json["field"] as? String == String(query.prefix { $0 != "=" }), "\(query): \(result.text)")
+                #expect(
+                    result.json["field"] as? String == String(query.prefix { $0 != "=" }), "\(query): \(result.text)")
             }
             let unauthenticated = try await kindred.request(.POST, "/api/v1/diaries", json: #"{"text":"hi"}"#)
             #expect(unauthenticated.status == .unauthorized)

@@ -9,7 +9,9 @@ struct PhraseMatcherTests {
     @Test("every form of a word matches its lexicon entry")
     func kettleInAnyCase() {
         let matcher = PhraseMatcher([("чайник", "kettle"), ("kettle", "kettle")])
-        for text in ["Мне нужен чайник.", "Нет чайника, беда", "Вскипятила воду чайником", "I need a kettle", "two kettles"] {
+        for text in [
+            "Мне нужен чайник.", "Нет чайника, беда", "Вскипятила воду чайником", "I need a kettle", "two kettles",
+        ] {
             let found = matcher.matches(in: stemming.stemmed(text)).map(\.payload)
             #expect(found == ["kettle"], "\(text)")
         }
@@ -64,7 +66,8 @@ struct PhraseMatcherTests {
         let interests = try ConceptLexicon.bundled("interests")
         #expect(interests.concepts.count >= 100)
         #expect(Set(interests.concepts.map(\.id)).count == interests.concepts.count, "ids are unique")
-        let found = interests.mentions(in: stemming.stemmed("В выходные ходили в поход, а вечером играли в настольные игры"))
+        let found = interests.mentions(
+            in: stemming.stemmed("В выходные ходили в поход, а вечером играли в настольные игры"))
         #expect(found.map(\.payload).contains("hiking"))
         #expect(found.map(\.payload).contains("board_games"))
     }

@@ -27,9 +27,14 @@ struct ValuesAndGoalsTests {
 
     @Test("a clear statement about children is read with its stance, negation included")
     func children() {
-        #expect(goals.read(stemming.stemmed("Очень хочу детей, двоих")).first { $0.goal == "children" }?.stance == "wants")
-        #expect(goals.read(stemming.stemmed("Я не хочу детей, честно")).first { $0.goal == "children" }?.stance == "does_not_want")
-        #expect(goals.read(stemming.stemmed("I really want kids someday")).first { $0.goal == "children" }?.stance == "wants")
+        #expect(
+            goals.read(stemming.stemmed("Очень хочу детей, двоих")).first { $0.goal == "children" }?.stance == "wants")
+        #expect(
+            goals.read(stemming.stemmed("Я не хочу детей, честно")).first { $0.goal == "children" }?.stance
+                == "does_not_want")
+        #expect(
+            goals.read(stemming.stemmed("I really want kids someday")).first { $0.goal == "children" }?.stance
+                == "wants")
         #expect(goals.read(stemming.stemmed("Сходила в кино")).isEmpty)
     }
 }

@@ -22,7 +22,8 @@ struct ProblemMiddleware: AsyncMiddleware {
         case let decoding as DecodingError:
             // Query strings and multipart forms decoded by Vapor (JSON bodies go through `jsonObject()`).
             let (field, detail) = Self.describe(decoding)
-            return Problem(.badRequest, "invalid-field", ["field": field, "detail": detail], extensions: ["field": field])
+            return Problem(
+                .badRequest, "invalid-field", ["field": field, "detail": detail], extensions: ["field": field])
         case let abort as any AbortError:
             switch abort.status {
             case .notFound: return .notFound

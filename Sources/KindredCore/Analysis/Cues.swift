@@ -50,7 +50,8 @@ public struct Cues: Sendable {
 
     /// Loads `Resources/Lexicons/cues.json` (`{"ru": {list: [...]}, "en": {...}}`) and merges languages.
     public static func bundled() throws -> Cues {
-        guard let url = Bundle.module.url(forResource: "cues", withExtension: "json", subdirectory: "Resources/Lexicons")
+        guard
+            let url = Bundle.module.url(forResource: "cues", withExtension: "json", subdirectory: "Resources/Lexicons")
         else { throw LexiconError.missing("cues") }
         let byLanguage = try JSONDecoder().decode([String: [String: [CueItem]]].self, from: Data(contentsOf: url))
         var merged: [String: [CueItem]] = [:]

@@ -55,8 +55,13 @@ public struct DiaryAnalyzer: Sendable {
     private let interests: ConceptLexicon
     private let safety: SafetyDetector
 
-    private static let singular: Set<String> = ["я", "мне", "меня", "мной", "мой", "моя", "моё", "мое", "мои", "i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"]
-    private static let plural: Set<String> = ["мы", "нас", "нам", "нами", "наш", "наша", "наше", "наши", "we", "us", "our", "ours", "we're", "we've"]
+    private static let singular: Set<String> = [
+        "я", "мне", "меня", "мной", "мой", "моя", "моё", "мое", "мои", "i", "me", "my", "mine", "myself", "i'm", "i've",
+        "i'd", "i'll",
+    ]
+    private static let plural: Set<String> = [
+        "мы", "нас", "нам", "нами", "наш", "наша", "наше", "наши", "we", "us", "our", "ours", "we're", "we've",
+    ]
 
     public init() throws {
         let stemming = Stemming()
@@ -88,7 +93,8 @@ public struct DiaryAnalyzer: Sendable {
             .sorted { ($0.weight, $1.id) > ($1.weight, $0.id) }
         let valueReading = values.read(tokens)
         return DiaryAnalysis(
-            language: .init(code: guess.language.rawValue, russianShare: guess.russianShare, confidence: guess.confidence),
+            language: .init(
+                code: guess.language.rawValue, russianShare: guess.russianShare, confidence: guess.confidence),
             emotions: emotions.read(tokens),
             values: valueReading.values,
             interests: interestList,

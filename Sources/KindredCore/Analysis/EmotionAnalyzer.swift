@@ -56,7 +56,8 @@ public struct EmotionAnalyzer: Sendable {
     /// The entries of `Resources/Lexicons/emotions.json`.
     public static func bundledTerms() throws -> [EmotionTerm] {
         guard
-            let url = Bundle.module.url(forResource: "emotions", withExtension: "json", subdirectory: "Resources/Lexicons")
+            let url = Bundle.module.url(
+                forResource: "emotions", withExtension: "json", subdirectory: "Resources/Lexicons")
         else { throw LexiconError.missing("emotions") }
         return try JSONDecoder().decode([EmotionTerm].self, from: Data(contentsOf: url))
     }

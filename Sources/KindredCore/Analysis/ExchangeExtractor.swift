@@ -109,9 +109,11 @@ public struct ExchangeExtractor: Sendable {
             if kinds.contains(.blocked) { continue }
             // The nearest cue decides the direction; cues inside the mention itself count too
             // («нужен помощник» is both a hiring cue and a job mention).
-            guard let nearest = here.filter({ $0.payload != .free }).min(by: {
-                distance($0.tokens, mention.tokens) < distance($1.tokens, mention.tokens)
-            }) else { continue }
+            guard
+                let nearest = here.filter({ $0.payload != .free }).min(by: {
+                    distance($0.tokens, mention.tokens) < distance($1.tokens, mention.tokens)
+                })
+            else { continue }
             if negation.isNegated(nearest.tokens, in: tokens, cueIndices: negationCues)
                 || negation.isNegated(mention.tokens, in: tokens, cueIndices: negationCues)
             {
@@ -149,7 +151,8 @@ public struct ExchangeExtractor: Sendable {
     /// A price said in the sentence: a number next to a price marker («за 5000»), a multiplier («5к»,
     /// «5 тыс») or a currency («5000 руб», "$20").
     private func price(in tokens: [StemmedToken], sentence: Int) -> (Double?, String?) {
-        for (index, token) in tokens.enumerated() where token.token.sentence == sentence && token.token.kind == .number {
+        for (index, token) in tokens.enumerated() where token.token.sentence == sentence && token.token.kind == .number
+        {
             guard var value = token.token.value else { continue }
             var currency: String?
             var priced = false

@@ -70,14 +70,17 @@ public struct SafetyDetector: Sendable {
     private let messages: [String: [String: String]]
 
     init(lexicon: Lexicon, stemming: Stemming = Stemming()) {
-        signals = PhraseMatcher(lexicon.signals.flatMap { signal in (signal.en + signal.ru).map { ($0, signal) } }, stemming: stemming)
+        signals = PhraseMatcher(
+            lexicon.signals.flatMap { signal in (signal.en + signal.ru).map { ($0, signal) } }, stemming: stemming)
         exclusions = PhraseMatcher(lexicon.exclusions.values.flatMap { $0 }.map { ($0, true) }, stemming: stemming)
         resources = lexicon.resources.sorted { $0.priority < $1.priority }
         messages = lexicon.messages
     }
 
     public static func bundled() throws -> SafetyDetector {
-        guard let url = Bundle.module.url(forResource: "safety", withExtension: "json", subdirectory: "Resources/Lexicons")
+        guard
+            let url = Bundle.module.url(
+                forResource: "safety", withExtension: "json", subdirectory: "Resources/Lexicons")
         else { throw LexiconError.missing("safety") }
         return SafetyDetector(lexicon: try JSONDecoder().decode(Lexicon.self, from: Data(contentsOf: url)))
     }

@@ -14,13 +14,16 @@ public struct ValueReader: Sendable {
     public let valueIDs: [String]
 
     init(entries: [Entry], negationCues: [String], stemming: Stemming = Stemming()) {
-        matcher = PhraseMatcher(entries.flatMap { entry in (entry.en + entry.ru).map { ($0, entry.id) } }, stemming: stemming)
+        matcher = PhraseMatcher(
+            entries.flatMap { entry in (entry.en + entry.ru).map { ($0, entry.id) } }, stemming: stemming)
         negation = NegationScope(cues: negationCues, stemming: stemming)
         valueIDs = entries.map(\.id)
     }
 
     public static func bundled(cues: Cues) throws -> ValueReader {
-        guard let url = Bundle.module.url(forResource: "values", withExtension: "json", subdirectory: "Resources/Lexicons")
+        guard
+            let url = Bundle.module.url(
+                forResource: "values", withExtension: "json", subdirectory: "Resources/Lexicons")
         else { throw LexiconError.missing("values") }
         return ValueReader(
             entries: try JSONDecoder().decode([Entry].self, from: Data(contentsOf: url)),
@@ -61,11 +64,13 @@ public struct GoalReader: Sendable {
     private let matcher: PhraseMatcher<Entry>
 
     init(entries: [Entry], stemming: Stemming = Stemming()) {
-        matcher = PhraseMatcher(entries.flatMap { entry in (entry.en + entry.ru).map { ($0, entry) } }, stemming: stemming)
+        matcher = PhraseMatcher(
+            entries.flatMap { entry in (entry.en + entry.ru).map { ($0, entry) } }, stemming: stemming)
     }
 
     public static func bundled() throws -> GoalReader {
-        guard let url = Bundle.module.url(forResource: "goals", withExtension: "json", subdirectory: "Resources/Lexicons")
+        guard
+            let url = Bundle.module.url(forResource: "goals", withExtension: "json", subdirectory: "Resources/Lexicons")
         else { throw LexiconError.missing("goals") }
         return GoalReader(entries: try JSONDecoder().decode([Entry].self, from: Data(contentsOf: url)))
     }

@@ -53,7 +53,8 @@ public struct DiaryRepository: Sendable {
     /// Commits a diary together with its pipeline job.
     private func commit(_ diary: DiaryRecord) async throws {
         let job = try JobQueue.makeJob(
-            kind: Self.pipelineJobKind, payload: PipelinePayload(diaryID: try diary.requireID()), userID: diary.$user.id)
+            kind: Self.pipelineJobKind, payload: PipelinePayload(diaryID: try diary.requireID()), userID: diary.$user.id
+        )
         try await intake.submit(Intake(diary: diary, job: job))
     }
 
