@@ -51,6 +51,7 @@ public enum KindredApplication {
             queue: queue,
             audio: AudioTools(ffmpeg: configuration.ffmpeg, ffprobe: configuration.ffprobe),
             blobs: blobs,
+            analyzer: try SharedAnalyzer.instance(),
             passwordDecoyHash: try Bcrypt.hash(UUID().uuidString, cost: configuration.bcryptCost))
         app.storage[KindredServicesKey.self] = services
 
@@ -128,5 +129,20 @@ final class WorkerLifecycle: LifecycleHandler, @unchecked Sendable {
         let running = lock.withLock { task }
         running?.cancel()
         await running?.value
+    }
+}
+
+/// One analyzer per process: loading and indexing the lexicons takes a moment, and it is immutable.
+enum SharedAnalyzer {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var cached: DiaryAnalyzer?
+
+    static func instance() throws -> DiaryAnalyzer {
+        try lock.withLock {
+            if let cached { return cached }
+            let analyzer = try DiaryAnalyzer()
+            cached = analyzer
+            return analyzer
+        }
     }
 }

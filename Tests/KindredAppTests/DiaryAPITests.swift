@@ -8,7 +8,7 @@ import Testing
 @Suite("Diary intake")
 struct DiaryAPITests {
     @Test(
-        "a typed diary is accepted with 202, advances to ready_for_analysis and is mine alone",
+        "a typed diary is accepted with 202, is analysed, and is mine alone",
         arguments: Backend.allCases)
     func textDiary(backend: Backend) async throws {
         try await withKindred(backend) { kindred in
@@ -22,8 +22,12 @@ struct DiaryAPITests {
             #expect(accepted.json["status"] as? String == "received")
             #expect(accepted.headers.first(name: "Location") == "/api/v1/diaries/\(id.lowercased())")
 
-            let done = try await kindred.waitForDiary(id, token: anna.token, statuses: ["ready_for_analysis"])
+            let done = try await kindred.waitForDiary(id, token: anna.token, statuses: ["analyzed"])
             #expect(done["text"] as? String == "Сегодня гуляла в парке. Мне нужен чайник.")
+            let analysis = try #require(done["analysis"] as? [String: Any])
+            #expect((analysis["needs"] as? [[String: Any]])?.first?["concept"] as? String == "kettle")
+            #expect((analysis["language"] as? [String: Any])?["code"] as? String == "ru")
+            #expect(done["help"] == nil)
             #expect(done["kind"] as? String == "text")
 
             let list = try await kindred.request(.GET, "/api/v1/diaries", token: anna.token).json
@@ -38,6 +42,23 @@ struct DiaryAPITests {
             #expect(nonsense.status == .notFound)
             let borisList = try await kindred.request(.GET, "/api/v1/diaries", token: boris.token).json
             #expect((borisList["items"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test("a diary in crisis pauses matching and answers with help, not matches", arguments: Backend.allCases)
+    func crisisPausesMatching(backend: Backend) async throws {
+        try await withKindred(backend) { kindred in
+            let account = try await kindred.register()
+            #expect(try await kindred.request(.GET, "/api/v1/me", token: account.token).json["matchingPaused"] as? Bool == false)
+            let accepted = try await kindred.request(
+                .POST, "/api/v1/diaries", token: account.token, json: #"{"text":"Всё плохо. Я больше не хочу жить."}"#)
+            let id = try #require(accepted.json["id"] as? String)
+            let done = try await kindred.waitForDiary(id, token: account.token, statuses: ["analyzed"])
+            let help = try #require(done["help"] as? [String: Any])
+            #expect((help["message"] as? String)?.contains("112") == true)
+            #expect(help["matchingPaused"] as? Bool == true)
+            #expect((help["resources"] as? [Any])?.isEmpty == false)
+            #expect(try await kindred.request(.GET, "/api/v1/me", token: account.token).json["matchingPaused"] as? Bool == true)
         }
     }
 
@@ -158,7 +179,7 @@ struct DiaryAPITests {
             let accepted = try await kindred.request(
                 .POST, "/api/v1/diaries", token: account.token, json: #"{"text":"Секрет дня: \#(phrase)"}"#)
             let id = try #require(accepted.json["id"] as? String)
-            _ = try await kindred.waitForDiary(id, token: account.token, statuses: ["ready_for_analysis"])
+            _ = try await kindred.waitForDiary(id, token: account.token, statuses: ["analyzed"])
             _ = try await kindred.request(.GET, "/api/v1/me/export", token: account.token)
             var scanned = 0
             let enumerator = FileManager.default.enumerator(atPath: kindred.directory.path)
@@ -196,7 +217,7 @@ struct DiaryAPITests {
                     try #require(audioID), token: account.token, statuses: ["ready_for_analysis"])
             }
             _ = try await kindred.request(.POST, "/api/v1/diaries", token: other.token, json: #"{"text":"чужой"}"#)
-            _ = try await kindred.waitForDiary(textID, token: account.token, statuses: ["ready_for_analysis"])
+            _ = try await kindred.waitForDiary(textID, token: account.token, statuses: ["analyzed"])
 
             let export = try await kindred.request(.GET, "/api/v1/me/export", token: account.token)
             #expect(export.status == .ok)

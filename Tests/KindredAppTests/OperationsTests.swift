@@ -29,7 +29,7 @@ struct OperationsTests {
             let diary = try await kindred.request(
                 .POST, "/api/v1/diaries", token: account.token, json: #"{"text":"день"}"#)
             _ = try await kindred.waitForDiary(
-                try #require(diary.json["id"] as? String), token: account.token, statuses: ["ready_for_analysis"])
+                try #require(diary.json["id"] as? String), token: account.token, statuses: ["analyzed"])
             let metrics = try await kindred.request(.GET, "/metrics")
             #expect(metrics.status == .ok)
             #expect(metrics.contentType.hasPrefix("text/plain"))

@@ -21,6 +21,8 @@ struct MeResponse: Content {
     var consents: Consents
     var plan: String
     var telegramUserId: Int64?
+    /// True after a diary showed signs of crisis: nobody is matched with this person meanwhile.
+    var matchingPaused: Bool
     var createdAt: Date?
 
     struct AgeRange: Codable {
@@ -45,12 +47,13 @@ struct MeResponse: Content {
         consents = user.consents
         plan = user.plan
         telegramUserId = user.telegramUserID
+        matchingPaused = user.matchingPausedAt != nil
         createdAt = user.createdAt
     }
 
     enum CodingKeys: String, CodingKey {
         case id, email, displayName, birthDate, age, locale, city, district, latitude, longitude, gender, seeking
-        case ageRange, consents, plan, telegramUserId, createdAt
+        case ageRange, consents, plan, telegramUserId, matchingPaused, createdAt
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -71,6 +74,7 @@ struct MeResponse: Content {
         try c.encode(consents, forKey: .consents)
         try c.encode(plan, forKey: .plan)
         try c.encode(telegramUserId, forKey: .telegramUserId)
+        try c.encode(matchingPaused, forKey: .matchingPaused)
         try c.encode(createdAt, forKey: .createdAt)
     }
 }
@@ -89,7 +93,9 @@ enum ProfileChanges {
         "displayName", "birthDate", "locale", "city", "district", "latitude", "longitude", "gender", "seeking",
         "ageRange", "consents",
     ]
-    static let readOnly: Set<String> = ["id", "email", "plan", "telegramUserId", "age", "createdAt", "password"]
+    static let readOnly: Set<String> = [
+        "id", "email", "plan", "telegramUserId", "age", "createdAt", "password", "matchingPaused",
+    ]
 
     /// Applies the members present in `body` to `user`. Explicit `null` clears an optional field.
     static func apply(_ body: JSONObject, to user: UserRecord, today: CalendarDate) throws {

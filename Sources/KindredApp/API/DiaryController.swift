@@ -57,9 +57,11 @@ struct DiaryController {
             // Someone else's diary and a missing one look the same: ids do not leak.
             throw Problem.notFound
         }
-        let repository = request.kindred.diaries
-        return DiaryResponse(
-            diary, text: try repository.text(of: diary), transcript: try repository.transcript(of: diary))
+        var response = try DiaryResponse(diary, repository: request.kindred.diaries)
+        if let safety = response.analysis?.safety, safety.level != .none {
+            response.help = HelpResponse(safety, user: user, safety: request.kindred.analyzer.safety)
+        }
+        return response
     }
 
     func list(_ request: Request) async throws -> DiaryListResponse {
@@ -94,6 +96,10 @@ struct DiaryResponse: Content {
     var language: String?
     var audio: AudioInfo?
     var error: String?
+    /// The local analysis (owner only; `kindred-analysis` format, docs/analysis.md).
+    var analysis: DiaryAnalysis?
+    /// When the analysis saw signs of crisis: words and places to get help, in the person's language.
+    var help: HelpResponse?
     var createdAt: Date?
     var updatedAt: Date?
 
@@ -109,6 +115,9 @@ struct DiaryResponse: Content {
     /// The entry with its decrypted text and transcript (and, for the export, the recording itself).
     init(_ diary: DiaryRecord, repository: DiaryRepository, includeAudio: Bool = false) throws {
         self.init(diary, text: try repository.text(of: diary), transcript: try repository.transcript(of: diary))
+        if let json = try repository.analysisJSON(of: diary) {
+            analysis = try JSONDecoder().decode(DiaryAnalysis.self, from: json)
+        }
         if includeAudio, audio != nil {
             audio?.base64 = try repository.audio(of: diary)?.base64EncodedString()
         }
@@ -144,4 +153,30 @@ extension ISO8601DateFormatter {
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         return formatter
     }()
+}
+
+/// Help for a person whose diary showed signs of crisis: a warm message and resources, local first.
+struct HelpResponse: Content {
+    struct Resource: Content {
+        var title: String
+        var text: String
+        var phone: String?
+        var url: String?
+    }
+
+    var message: String
+    var matchingPaused: Bool
+    var resources: [Resource]
+
+    init(_ assessment: SafetyAssessment, user: UserRecord, safety: SafetyDetector) {
+        let locale = user.kindredLocale
+        message = safety.message(for: assessment, locale: locale) ?? ""
+        matchingPaused = assessment.pausesMatching
+        // Kindred's cities are in Russia; worldwide resources follow the Russian ones.
+        resources = safety.resources(for: assessment, region: "RU").map {
+            Resource(
+                title: $0.title[locale.rawValue] ?? $0.title["en"] ?? "", text: $0.text[locale.rawValue] ?? $0.text["en"] ?? "",
+                phone: $0.phone, url: $0.url)
+        }
+    }
 }

@@ -13,6 +13,8 @@ public struct KindredServices: Sendable {
     public let queue: JobQueue
     public let audio: AudioTools
     public let blobs: BlobStore
+    /// The local diary analysis (lexicons loaded once per process).
+    public let analyzer: DiaryAnalyzer
     /// A bcrypt hash of a random string at the configured cost: verified against on logins for unknown
     /// e-mails so that response times do not reveal who has an account.
     let passwordDecoyHash: String
@@ -21,7 +23,8 @@ public struct KindredServices: Sendable {
     public func makeWorker(logger: Logger) -> JobWorker {
         JobWorker(
             queue: queue,
-            handlers: [DiaryPipelineHandler(diaries: diaries, audio: audio, logger: logger)],
+            handlers: [DiaryPipelineHandler(
+                    diaries: diaries, accounts: accounts, audio: audio, analyzer: analyzer, logger: logger)],
             concurrency: configuration.workerConcurrency,
             pollInterval: .milliseconds(configuration.jobPollMilliseconds),
             logger: logger)

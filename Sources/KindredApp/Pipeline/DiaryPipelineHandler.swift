@@ -3,12 +3,15 @@ import KindredCore
 import KindredStore
 import Logging
 
-/// The diary pipeline job. Today: audio → 16 kHz mono WAV (ffmpeg), then "ready for analysis"; typed
-/// diaries go straight to "ready for analysis". Later stages (transcription, analysis, profile update)
-/// append here. Idempotent: running it again after a crash finds the work done and does nothing twice.
+/// The diary pipeline job: audio → 16 kHz mono WAV (ffmpeg); text → local analysis (sealed), and a
+/// crisis in it pauses the person's matching in the same transaction. Recordings wait at
+/// `ready_for_analysis` until transcription exists. Later stages (transcription, profile update) append
+/// here. Idempotent: running it again after a crash finds the work done and does nothing twice.
 struct DiaryPipelineHandler: JobHandler {
     let diaries: DiaryRepository
+    let accounts: AccountRepository
     let audio: AudioTools
+    let analyzer: DiaryAnalyzer
     let logger: Logger
 
     var kind: String { DiaryRepository.pipelineJobKind }
@@ -19,12 +22,7 @@ struct DiaryPipelineHandler: JobHandler {
             // The account was deleted meanwhile: nothing left to do.
             return
         }
-        switch diary.diaryStatus {
-        case .readyForAnalysis, .failed:
-            return
-        case .received, .transcoding:
-            break
-        }
+        if diary.diaryStatus == .analyzed || diary.diaryStatus == .failed { return }
         if diary.diaryKind == .audio, diary.pcmBlob == nil {
             if diary.diaryStatus != .transcoding {
                 try await diaries.setStatus(.transcoding, of: diary)
@@ -41,8 +39,19 @@ struct DiaryPipelineHandler: JobHandler {
                 throw PermanentJobError("\(failure)")
             }
             try await diaries.storePCM(wav, for: diary, then: .readyForAnalysis)
-        } else {
-            try await diaries.setStatus(.readyForAnalysis, of: diary)
+        }
+        guard let text = try diaries.text(of: diary) ?? diaries.transcript(of: diary) else {
+            if diary.diaryStatus != .readyForAnalysis { try await diaries.setStatus(.readyForAnalysis, of: diary) }
+            return
+        }
+        let analysis = analyzer.analyze(text)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try await diaries.storeAnalysis(
+            try encoder.encode(analysis), for: diary, pauseMatching: analysis.safety.pausesMatching)
+        if analysis.safety.pausesMatching {
+            accounts.forgetCachedSessions(of: diary.$user.id)
+            logger.notice("diary shows signs of crisis: matching paused", metadata: ["diary": "\(payload.diaryID)"])
         }
     }
 }

@@ -53,7 +53,8 @@ public struct DiaryAnalyzer: Sendable {
     private let goals: GoalReader
     private let exchange: ExchangeExtractor
     private let interests: ConceptLexicon
-    private let safety: SafetyDetector
+    /// The safety lexicon, also the source of help messages and resources.
+    public let safety: SafetyDetector
 
     private static let singular: Set<String> = [
         "я", "мне", "меня", "мной", "мой", "моя", "моё", "мое", "мои", "i", "me", "my", "mine", "myself", "i'm", "i've",

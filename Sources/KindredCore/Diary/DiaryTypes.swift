@@ -7,8 +7,11 @@ public enum DiaryStatus: String, Codable, Sendable, CaseIterable {
     case received
     /// Audio is being converted to 16 kHz mono PCM.
     case transcoding
-    /// Text is available (typed, or audio transcoded) and waits for the analysis stage.
+    /// Audio is transcoded and waits for its transcript before it can be analysed (transcription
+    /// arrives with the model gateway).
     case readyForAnalysis = "ready_for_analysis"
+    /// The local analysis ran; the entry's `analysis` is available to its owner.
+    case analyzed
     /// The pipeline gave up on this entry (after retries); `error` says why.
     case failed
 }

@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis()]
     }
 }
 
@@ -130,5 +130,20 @@ struct CreateJobs: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(JobRecord.schema).delete()
+    }
+}
+
+/// The analysis stage: the sealed analysis of each diary, and the person's safety pause.
+struct AddDiaryAnalysis: AsyncMigration {
+    var name: String { "2026-11-25-add-diary-analysis" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(DiaryRecord.schema).field("analysis_sealed", .data).update()
+        try await database.schema(UserRecord.schema).field("matching_paused_at", .datetime).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(DiaryRecord.schema).deleteField("analysis_sealed").update()
+        try await database.schema(UserRecord.schema).deleteField("matching_paused_at").update()
     }
 }

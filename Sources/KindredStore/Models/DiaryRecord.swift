@@ -23,6 +23,8 @@ public final class DiaryRecord: Model, @unchecked Sendable {
     @OptionalField(key: "audio_seconds") public var audioSeconds: Double?
     /// Blob-store key of the sealed 16 kHz mono WAV made by the pipeline.
     @OptionalField(key: "pcm_blob") public var pcmBlob: String?
+    /// Sealed JSON of the local analysis (it quotes the diary's sentences, so it is personal too).
+    @OptionalField(key: "analysis_sealed") public var analysisSealed: Data?
     /// Why the pipeline gave up, when `status == failed`. Never contains diary content.
     @OptionalField(key: "error") public var error: String?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?

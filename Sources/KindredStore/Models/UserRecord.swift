@@ -33,6 +33,8 @@ public final class UserRecord: Model, @unchecked Sendable {
     /// Synthetic demo people are never matched with real users.
     @Field(key: "is_demo") public var isDemo: Bool
     @Field(key: "is_active") public var isActive: Bool
+    /// Set when a diary showed signs of crisis: nobody is matched with this person until it is cleared.
+    @OptionalField(key: "matching_paused_at") public var matchingPausedAt: Date?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
 

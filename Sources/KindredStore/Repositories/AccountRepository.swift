@@ -54,6 +54,11 @@ public struct AccountRepository: Sendable {
         if let id = user.id { sessions.invalidate(user: id) }
     }
 
+    /// Drops this process's cached copy of a person after a change made elsewhere (the pipeline).
+    public func forgetCachedSessions(of userID: UUID) {
+        sessions.invalidate(user: userID)
+    }
+
     // MARK: Sessions
 
     /// Starts a session and returns the bearer token; only its hash is stored.

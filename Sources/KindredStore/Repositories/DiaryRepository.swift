@@ -64,6 +64,7 @@ public struct DiaryRepository: Sendable {
     static func transcriptContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/transcript" }
     static func audioContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/audio" }
     static func pcmContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/pcm" }
+    static func analysisContext(_ id: UUID) -> String { "diary/\(id.uuidString.lowercased())/analysis" }
 
     // MARK: Intake
 
@@ -137,7 +138,30 @@ public struct DiaryRepository: Sendable {
         return try cipher.open(try blobs.read(key: key), context: Self.pcmContext(try diary.requireID()))
     }
 
+    /// The decrypted analysis JSON, when the analysis stage has run.
+    public func analysisJSON(of diary: DiaryRecord) throws -> Data? {
+        guard let sealed = diary.analysisSealed else { return nil }
+        return try cipher.open(sealed, context: Self.analysisContext(try diary.requireID()))
+    }
+
     // MARK: Pipeline updates
+
+    /// Stores the analysis (sealed) and marks the diary analysed; with `pauseMatching` the person's
+    /// matching is paused in the same transaction, so a crisis is never recorded without its pause.
+    public func storeAnalysis(_ json: Data, for diary: DiaryRecord, pauseMatching: Bool) async throws {
+        let id = try diary.requireID()
+        diary.analysisSealed = try cipher.seal(json, context: Self.analysisContext(id))
+        diary.status = DiaryStatus.analyzed.rawValue
+        diary.error = nil
+        let userID = diary.$user.id
+        try await database().transaction { tx in
+            try await diary.save(on: tx)
+            if pauseMatching {
+                try await UserRecord.query(on: tx).filter(\.$id == userID).filter(\.$matchingPausedAt == nil)
+                    .set(\.$matchingPausedAt, to: Date()).update()
+            }
+        }
+    }
 
     public func setStatus(_ status: DiaryStatus, of diary: DiaryRecord, error: String? = nil) async throws {
         diary.status = status.rawValue
