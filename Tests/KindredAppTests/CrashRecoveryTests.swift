@@ -135,14 +135,9 @@ struct CrashRecoveryTests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kindred-workers-\(UUID())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let schema = "w_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-        let admin = try StandaloneDatabase(.postgres(url: url))
-        cleanup.add {
-            try? await (admin.database() as? any SQLDatabase)?.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
-            await admin.shutdown()
-        }
-        try await (admin.database() as? any SQLDatabase)?.raw("CREATE SCHEMA \(unsafeRaw: schema)").run()
-        let databaseURL = url + (url.contains("?") ? "&" : "?") + "search_path=\(schema)"
+        let schema = try await PostgresSchema.create(on: url, prefix: "w")
+        cleanup.add { await schema.drop() }
+        let databaseURL = schema.url
         let environment = [
             "KINDRED_DATABASE_URL": databaseURL,
             "KINDRED_ENCRYPTION_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),

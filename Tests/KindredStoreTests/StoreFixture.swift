@@ -26,7 +26,7 @@ final class StoreFixture: @unchecked Sendable {
     let blobs: BlobStore
     let cipher: PersonalDataCipher
     let sqlitePath: String?
-    private let schema: String?
+    private let schema: PostgresSchema?
 
     var database: @Sendable () -> any Database { { [store] in store.database() } }
 
@@ -36,7 +36,7 @@ final class StoreFixture: @unchecked Sendable {
             "kindred-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let location: DatabaseLocation
-        var schema: String?
+        var schema: PostgresSchema?
         var sqlitePath: String?
         switch backend {
         case .sqlite:
@@ -51,12 +51,9 @@ final class StoreFixture: @unchecked Sendable {
                 }
                 return nil
             }
-            let name = "t_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-            let admin = try StandaloneDatabase(.postgres(url: url))
-            try await (admin.database() as! any SQLDatabase).raw("CREATE SCHEMA \(unsafeRaw: name)").run()
-            await admin.shutdown()
-            schema = name
-            location = .postgres(url: url + (url.contains("?") ? "&" : "?") + "search_path=\(name)")
+            let created = try await PostgresSchema.create(on: url, prefix: "t")
+            schema = created
+            location = .postgres(url: created.url)
         }
         let store = try StandaloneDatabase(location)
         try await store.migrate()
@@ -68,7 +65,7 @@ final class StoreFixture: @unchecked Sendable {
 
     private init(
         backend: Backend, store: StandaloneDatabase, directory: URL, blobs: BlobStore, cipher: PersonalDataCipher,
-        sqlitePath: String?, schema: String?
+        sqlitePath: String?, schema: PostgresSchema?
     ) {
         self.backend = backend
         self.store = store
@@ -80,10 +77,8 @@ final class StoreFixture: @unchecked Sendable {
     }
 
     func tearDown() async {
-        if let schema, let sql = store.database() as? any SQLDatabase {
-            try? await sql.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
-        }
         await store.shutdown()
+        await schema?.drop()
         try? FileManager.default.removeItem(at: directory)
     }
 

@@ -46,8 +46,7 @@ final class KindredHarness: @unchecked Sendable {
     let app: Application
     let directory: URL
     let baseURL: String
-    private let schema: String?
-    private let postgresURL: String?
+    private let schema: PostgresSchema?
 
     static var postgresURL: String? {
         ProcessInfo.processInfo.environment["KINDRED_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
@@ -68,8 +67,7 @@ final class KindredHarness: @unchecked Sendable {
             "KINDRED_JOB_BACKOFF_SECONDS": "0.05",
             "KINDRED_LOG_LEVEL": "warning",
         ]
-        var schema: String?
-        var postgresURL: String?
+        var schema: PostgresSchema?
         switch backend {
         case .sqlite:
             environment["KINDRED_DATABASE_URL"] = "sqlite:" + directory.appendingPathComponent("kindred.sqlite").path
@@ -77,15 +75,9 @@ final class KindredHarness: @unchecked Sendable {
             guard requireAvailable(Self.postgresURL != nil, "PostgreSQL (KINDRED_TEST_POSTGRES_URL)"),
                 let url = Self.postgresURL
             else { return nil }
-            let name = "a_\(UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased())"
-            let admin = try StandaloneDatabase(.postgres(url: url))
-            if let sql = admin.database() as? any SQLDatabase {
-                try await sql.raw("CREATE SCHEMA \(unsafeRaw: name)").run()
-            }
-            await admin.shutdown()
-            schema = name
-            postgresURL = url
-            environment["KINDRED_DATABASE_URL"] = url + (url.contains("?") ? "&" : "?") + "search_path=\(name)"
+            let created = try await PostgresSchema.create(on: url, prefix: "a")
+            schema = created
+            environment["KINDRED_DATABASE_URL"] = created.url
             environment["KINDRED_ENCRYPTION_KEY"] = Data((0..<32).map { _ in UInt8.random(in: 0...255) })
                 .base64EncodedString()
         }
@@ -106,27 +98,20 @@ final class KindredHarness: @unchecked Sendable {
             throw Abort(.internalServerError, reason: "server has no port")
         }
         return KindredHarness(
-            app: app, directory: directory, baseURL: "http://127.0.0.1:\(port)", schema: schema,
-            postgresURL: postgresURL)
+            app: app, directory: directory, baseURL: "http://127.0.0.1:\(port)", schema: schema)
     }
 
-    private init(app: Application, directory: URL, baseURL: String, schema: String?, postgresURL: String?) {
+    private init(app: Application, directory: URL, baseURL: String, schema: PostgresSchema?) {
         self.app = app
         self.directory = directory
         self.baseURL = baseURL
         self.schema = schema
-        self.postgresURL = postgresURL
     }
 
     func stop() async {
         await app.server.shutdown()
         try? await app.asyncShutdown()
-        if let schema, let postgresURL, let admin = try? StandaloneDatabase(.postgres(url: postgresURL)) {
-            if let sql = admin.database() as? any SQLDatabase {
-                try? await sql.raw("DROP SCHEMA \(unsafeRaw: schema) CASCADE").run()
-            }
-            await admin.shutdown()
-        }
+        await schema?.drop()
         try? FileManager.default.removeItem(at: directory)
     }
 
