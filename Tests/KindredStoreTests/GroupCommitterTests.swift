@@ -1,4 +1,5 @@
 import Foundation
+import KindredCore
 import Testing
 
 @testable import KindredStore

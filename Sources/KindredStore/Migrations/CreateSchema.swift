@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway()]
     }
 }
 
@@ -145,5 +145,49 @@ struct AddDiaryAnalysis: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema(DiaryRecord.schema).deleteField("analysis_sealed").update()
         try await database.schema(UserRecord.schema).deleteField("matching_paused_at").update()
+    }
+}
+
+/// The model gateway's durable cache and its usage ledger.
+struct CreateModelGateway: AsyncMigration {
+    var name: String { "2026-11-25-create-model-gateway" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(ModelCacheRecord.schema)
+            .field("key", .string, .identifier(auto: false))
+            .field("owner_id", .uuid, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("value_sealed", .data, .required)
+            .field("expires_at", .int64, .required)
+            .field("created_at", .int64, .required)
+            .create()
+        try await database.schema(ModelUsageRecord.schema)
+            .id()
+            .field("day", .string, .required)
+            .field("user_id", .uuid)
+            .field("task", .string, .required)
+            .field("tier", .string, .required)
+            .field("provider", .string, .required)
+            .field("model", .string, .required)
+            .field("outcome", .string, .required)
+            .field("prompt_tokens", .int, .required)
+            .field("completion_tokens", .int, .required)
+            .field("cost_usd", .double, .required)
+            .field("cost_rub", .double, .required)
+            .field("duration_ms", .int, .required)
+            .field("created_at", .int64, .required)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "ai_cache_owner_idx").on(ModelCacheRecord.schema).column("owner_id").run()
+            try await sql.create(index: "ai_cache_expires_idx").on(ModelCacheRecord.schema).column("expires_at").run()
+            // Budgets read one person's spending on one day.
+            try await sql.create(index: "ai_usage_user_day_idx").on(ModelUsageRecord.schema)
+                .column("user_id").column("day").run()
+            try await sql.create(index: "ai_usage_day_idx").on(ModelUsageRecord.schema).column("day").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(ModelUsageRecord.schema).delete()
+        try await database.schema(ModelCacheRecord.schema).delete()
     }
 }
