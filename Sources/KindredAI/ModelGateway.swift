@@ -238,10 +238,12 @@ public final class ModelGateway: Sendable {
                 degraded: degraded, context: context, started: started)
         }
         let call: @Sendable () async throws -> Answered<ChatCompletion> = {
-            let (completion, runtime) = try await self.callChain(endpoints, context: context, tier: tier) {
+            var (completion, runtime) = try await self.callChain(endpoints, context: context, tier: tier) {
                 endpoint in
                 try await endpoint.provider.complete(request, model: endpoint.model, timeout: endpoint.timeout)
             }
+            // Named as configured (and priced), whatever the server calls itself.
+            completion.model = runtime.endpoint.model
             if let key { await self.remember(key, .chat(completion), owner: context.userID) }
             return Answered(value: completion, provider: runtime.name, model: runtime.endpoint.model)
         }

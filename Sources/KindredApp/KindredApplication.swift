@@ -8,9 +8,12 @@ import Vapor
 /// Builds a Kindred application: database, migrations, encryption, routes, middleware, workers.
 public enum KindredApplication {
     /// Configures `app` from `configuration`. With `runWorkers` the background workers start when the
-    /// application boots and stop when it shuts down.
+    /// application boots and stop when it shuts down. With `startSidecar` the local models are started in
+    /// the background when no model endpoint is configured (`kindred serve`); otherwise a sidecar already
+    /// running is used if there is one.
     public static func configure(
-        _ app: Application, configuration: KindredConfiguration, runWorkers: Bool, migrate: Bool = true
+        _ app: Application, configuration: KindredConfiguration, runWorkers: Bool, migrate: Bool = true,
+        startSidecar: Bool = false
     ) async throws {
         app.http.server.configuration.hostname = configuration.hostname
         app.http.server.configuration.port = configuration.port
@@ -42,6 +45,14 @@ public enum KindredApplication {
                 baseBackoff: .milliseconds(Int64(configuration.jobBackoffSeconds * 1000)),
                 visibilityTimeout: .milliseconds(Int64(configuration.jobVisibilityTimeoutSeconds * 1000))))
         app.passwords.use(.bcrypt(cost: configuration.bcryptCost))
+        let modelStore = ModelGatewayStore(database: database, cipher: cipher)
+        let models = try await ModelStack.build(
+            settings: configuration.models, store: modelStore, startSidecar: startSidecar,
+            logger: Logger(label: "kindred.ai"))
+        do {
+            let purged = try await modelStore.purgeExpired(now: Date())
+            if purged > 0 { app.logger.info("removed \(purged) expired model answer(s) from the cache") }
+        }
         let services = KindredServices(
             configuration: configuration,
             accounts: AccountRepository(
@@ -52,6 +63,9 @@ public enum KindredApplication {
             audio: AudioTools(ffmpeg: configuration.ffmpeg, ffprobe: configuration.ffprobe),
             blobs: blobs,
             analyzer: try SharedAnalyzer.instance(),
+            models: models.gateway,
+            sidecar: models.sidecar,
+            modelLedger: modelStore,
             passwordDecoyHash: try Bcrypt.hash(UUID().uuidString, cost: configuration.bcryptCost))
         app.storage[KindredServicesKey.self] = services
 
@@ -74,6 +88,8 @@ public enum KindredApplication {
         app.routes.defaultMaxBodySize = "64kb"
         try routes(app)
 
+        // Vapor shuts handlers down in reverse order: the models go after the workers that use them.
+        app.lifecycle.use(ModelLifecycle())
         if runWorkers {
             app.lifecycle.use(WorkerLifecycle())
         }
@@ -129,6 +145,13 @@ final class WorkerLifecycle: LifecycleHandler, @unchecked Sendable {
         let running = lock.withLock { task }
         running?.cancel()
         await running?.value
+    }
+}
+
+/// Writes the model ledger's last entries and stops the sidecar this process started.
+final class ModelLifecycle: LifecycleHandler, Sendable {
+    func shutdownAsync(_ application: Application) async {
+        await application.kindred.shutDownModels()
     }
 }
 

@@ -13,7 +13,7 @@ struct Kindred: AsyncParsableCommand {
         commandName: "kindred",
         abstract: "Kindred: AI clones that meet, match and help their people.",
         discussion: "Configuration comes from KINDRED_* environment variables (see the README).",
-        subcommands: [Serve.self, Worker.self, Migrate.self, Analyze.self])
+        subcommands: [Serve.self, Worker.self, Migrate.self, Analyze.self, Inference.self, AI.self])
 }
 
 /// Loads the configuration and sets up logging, the same way for every subcommand.
@@ -26,12 +26,14 @@ func loadConfiguration() throws -> KindredConfiguration {
 
 /// Makes and configures the application, runs `body` with it, and always shuts it down.
 func withApplication(
-    _ configuration: KindredConfiguration, runWorkers: Bool, _ body: (Application) async throws -> Void
+    _ configuration: KindredConfiguration, runWorkers: Bool, startSidecar: Bool = false,
+    _ body: (Application) async throws -> Void
 ) async throws {
     // Vapor's own argument parsing is not used: arguments were parsed here.
     let app = try await Application.make(Environment(name: "production", arguments: ["kindred"]))
     do {
-        try await KindredApplication.configure(app, configuration: configuration, runWorkers: runWorkers)
+        try await KindredApplication.configure(
+            app, configuration: configuration, runWorkers: runWorkers, startSidecar: startSidecar)
         try await body(app)
     } catch {
         app.logger.critical("Kindred stopped", metadata: ["error": "\(error)"])
@@ -55,7 +57,7 @@ struct Serve: AsyncParsableCommand {
         var configuration = try loadConfiguration()
         if let hostname { configuration.hostname = hostname }
         if let port { configuration.port = port }
-        try await withApplication(configuration, runWorkers: configuration.workersInServe) { app in
+        try await withApplication(configuration, runWorkers: configuration.workersInServe, startSidecar: true) { app in
             app.environment.arguments = ["kindred", "serve"]
             try await app.execute()
         }

@@ -1,4 +1,5 @@
 import Foundation
+import KindredCore
 import KindredStore
 import Logging
 
@@ -31,6 +32,9 @@ public struct KindredConfiguration: Sendable {
     /// How long a replica remembers a verified session (0 disables). Bounds how long a token revoked on
     /// another replica keeps working on this one.
     public var sessionCacheSeconds: Double
+
+    /// Models: see `ModelSettings`.
+    public var models: ModelSettings
 
     public enum LogFormat: String, Sendable {
         case text
@@ -99,6 +103,58 @@ public struct KindredConfiguration: Sendable {
         }
         bcryptCost = try integer("KINDRED_BCRYPT_COST", default: 10, range: 4...15)
         sessionCacheSeconds = try number("KINDRED_SESSION_CACHE_SECONDS", default: 5, range: 0...300)
+
+        func endpoint(_ prefix: String, model: String, concurrency: Int, timeout: Double) throws -> ModelSettings.Endpoint? {
+            guard let url = value("\(prefix)_BASE_URL") else { return nil }
+            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https", parsed.host != nil
+            else {
+                throw ConfigurationError.invalid(name: "\(prefix)_BASE_URL", value: url, expected: "an http(s) URL")
+            }
+            return ModelSettings.Endpoint(
+                baseURL: url, apiKey: value("\(prefix)_API_KEY"), model: value("\(prefix)_MODEL") ?? model,
+                concurrency: try integer("\(prefix)_CONCURRENCY", default: concurrency, range: 1...1024),
+                timeoutSeconds: try number("\(prefix)_TIMEOUT", default: timeout, range: 1...3600))
+        }
+        var models = ModelSettings()
+        models.llm = try endpoint("KINDRED_LLM", model: "default", concurrency: 8, timeout: 120)
+        models.strongLLM = try endpoint("KINDRED_LLM_STRONG", model: "default", concurrency: 8, timeout: 180)
+        models.asr = try endpoint("KINDRED_ASR", model: "whisper-1", concurrency: 2, timeout: 300)
+        if let folder = value("KINDRED_YANDEX_FOLDER_ID") {
+            let key = value("KINDRED_YANDEX_API_KEY")
+            let iam = value("KINDRED_YANDEX_IAM_TOKEN")
+            guard key != nil || iam != nil else {
+                throw ConfigurationError.invalid(
+                    name: "KINDRED_YANDEX_FOLDER_ID", value: folder,
+                    expected: "KINDRED_YANDEX_API_KEY or KINDRED_YANDEX_IAM_TOKEN set as well")
+            }
+            models.yandex = ModelSettings.Yandex(
+                baseURL: value("KINDRED_YANDEX_BASE_URL") ?? "https://llm.api.cloud.yandex.net", folderID: folder,
+                apiKey: key, iamToken: iam, cheapModel: value("KINDRED_YANDEX_MODEL") ?? "yandexgpt-lite",
+                strongModel: value("KINDRED_YANDEX_STRONG_MODEL") ?? "yandexgpt",
+                concurrency: try integer("KINDRED_YANDEX_CONCURRENCY", default: 10, range: 1...1024))
+        }
+        if let raw = value("KINDRED_AI_ROUTES") {
+            for pair in raw.split(separator: ",") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                guard parts.count == 2, let tier = ModelTier(rawValue: parts[1].lowercased()), !parts[0].isEmpty else {
+                    throw ConfigurationError.invalid(
+                        name: "KINDRED_AI_ROUTES", value: raw, expected: "task=local|cheap|strong, comma-separated")
+                }
+                models.routes[parts[0]] = tier
+            }
+        }
+        models.budgetFreeUSD = try number("KINDRED_AI_BUDGET_FREE_USD", default: 0.01, range: 0...1000)
+        models.budgetPremiumUSD = try number("KINDRED_AI_BUDGET_PREMIUM_USD", default: 0.05, range: 0...1000)
+        models.rubPerUSD = try number("KINDRED_RUB_PER_USD", default: 80, range: 1...100_000)
+        models.pricesFile = value("KINDRED_AI_PRICES_FILE")
+        models.cacheTTLSeconds = try number("KINDRED_AI_CACHE_TTL_SECONDS", default: 7 * 86_400, range: 0...31_536_000)
+        models.cacheCapacity = try integer("KINDRED_AI_CACHE_ENTRIES", default: 20_000, range: 1...10_000_000)
+        models.sidecar = try flag("KINDRED_INFERENCE", default: true)
+        models.sidecarHome = value("KINDRED_INFERENCE_HOME") ?? "kindred-inference"
+        models.sidecarThreads = try integer("KINDRED_INFERENCE_THREADS", default: 2, range: 1...256)
+        models.python = value("KINDRED_PYTHON") ?? "python3"
+        models.sidecarSource = value("KINDRED_INFERENCE_SOURCE")
+        self.models = models
     }
 }
 
@@ -114,4 +170,53 @@ public enum ConfigurationError: Error, CustomStringConvertible {
                 + "make one with: openssl rand -base64 32"
         }
     }
+}
+
+/// Which models Kindred talks to. Nothing configured: the local sidecar (if it can run) answers chat and
+/// speech; without it the deterministic paths still work and model features say so.
+public struct ModelSettings: Sendable {
+    public struct Endpoint: Sendable, Hashable {
+        public var baseURL: String
+        public var apiKey: String?
+        public var model: String
+        public var concurrency: Int
+        public var timeoutSeconds: Double
+    }
+
+    public struct Yandex: Sendable, Hashable {
+        public var baseURL: String
+        public var folderID: String
+        public var apiKey: String?
+        public var iamToken: String?
+        public var cheapModel: String
+        public var strongModel: String
+        public var concurrency: Int
+    }
+
+    /// `KINDRED_LLM_*`: an OpenAI-compatible chat endpoint for the cheap tier.
+    public var llm: Endpoint?
+    /// `KINDRED_LLM_STRONG_*`: an OpenAI-compatible endpoint for the strong tier.
+    public var strongLLM: Endpoint?
+    /// `KINDRED_ASR_*`: an OpenAI-compatible `/audio/transcriptions` endpoint.
+    public var asr: Endpoint?
+    /// `KINDRED_YANDEX_*`: YandexGPT Lite (cheap) and Pro (strong).
+    public var yandex: Yandex?
+    /// `KINDRED_AI_ROUTES`: task → tier overrides.
+    public var routes: [String: ModelTier] = [:]
+    public var budgetFreeUSD: Double = 0.01
+    public var budgetPremiumUSD: Double = 0.05
+    public var rubPerUSD: Double = 80
+    public var pricesFile: String?
+    public var cacheTTLSeconds: Double = 7 * 86_400
+    public var cacheCapacity: Int = 20_000
+    /// `KINDRED_INFERENCE` (on by default): start the local sidecar when no endpoint is configured.
+    public var sidecar: Bool = true
+    public var sidecarHome: String = "kindred-inference"
+    public var sidecarThreads: Int = 2
+    public var python: String = "python3"
+    /// `KINDRED_INFERENCE_SOURCE`: the folder holding sidecar.py and requirements.txt (found next to the
+    /// working directory or the executable when unset).
+    public var sidecarSource: String?
+
+    public init() {}
 }

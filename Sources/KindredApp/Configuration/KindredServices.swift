@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import KindredAI
 import KindredCore
 import KindredStore
 import Vapor
@@ -15,16 +16,31 @@ public struct KindredServices: Sendable {
     public let blobs: BlobStore
     /// The local diary analysis (lexicons loaded once per process).
     public let analyzer: DiaryAnalyzer
+    /// The model gateway: every model call goes through it.
+    public let models: ModelGateway
+    /// The local sidecar this process uses (started by it or adopted), if any.
+    let sidecar: SidecarLink?
+    /// The model-usage ledger (`kindred ai stats`).
+    public let modelLedger: any ModelUsageLedger
     /// A bcrypt hash of a random string at the configured cost: verified against on logins for unknown
     /// e-mails so that response times do not reveal who has an account.
     let passwordDecoyHash: String
+
+    /// Writes the gateway's pending usage and stops the sidecar this process started.
+    public func shutDownModels() async {
+        await models.flush()
+        await sidecar?.stop()
+    }
 
     /// The background workers for this process, with the handlers of every pipeline stage.
     public func makeWorker(logger: Logger) -> JobWorker {
         JobWorker(
             queue: queue,
-            handlers: [DiaryPipelineHandler(
-                    diaries: diaries, accounts: accounts, audio: audio, analyzer: analyzer, logger: logger)],
+            handlers: [
+                DiaryPipelineHandler(
+                    diaries: diaries, accounts: accounts, audio: audio, analyzer: analyzer, models: models,
+                    logger: logger)
+            ],
             concurrency: configuration.workerConcurrency,
             pollInterval: .milliseconds(configuration.jobPollMilliseconds),
             logger: logger)

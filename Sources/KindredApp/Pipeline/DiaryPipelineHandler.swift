@@ -1,17 +1,19 @@
 import Foundation
+import KindredAI
 import KindredCore
 import KindredStore
 import Logging
 
-/// The diary pipeline job: audio → 16 kHz mono WAV (ffmpeg); text → local analysis (sealed), and a
-/// crisis in it pauses the person's matching in the same transaction. Recordings wait at
-/// `ready_for_analysis` until transcription exists. Later stages (transcription, profile update) append
-/// here. Idempotent: running it again after a crash finds the work done and does nothing twice.
+/// The diary pipeline job: audio → 16 kHz mono WAV (ffmpeg) → transcript (the speech model, through the
+/// gateway); text or transcript → local analysis (sealed), and a crisis in it pauses the person's matching
+/// in the same transaction. Without a speech model recordings wait at `ready_for_analysis`. Idempotent:
+/// running it again after a crash finds the finished stages done and does nothing twice.
 struct DiaryPipelineHandler: JobHandler {
     let diaries: DiaryRepository
     let accounts: AccountRepository
     let audio: AudioTools
     let analyzer: DiaryAnalyzer
+    let models: ModelGateway
     let logger: Logger
 
     var kind: String { DiaryRepository.pipelineJobKind }
@@ -38,7 +40,10 @@ struct DiaryPipelineHandler: JobHandler {
                 try await diaries.setStatus(.failed, of: diary, error: "the recording could not be converted")
                 throw PermanentJobError("\(failure)")
             }
-            try await diaries.storePCM(wav, for: diary, then: .readyForAnalysis)
+            try await diaries.storePCM(wav, for: diary, then: models.hasTranscription ? .transcribing : .readyForAnalysis)
+        }
+        if diary.diaryKind == .audio, diary.transcriptSealed == nil {
+            guard try await transcribe(diary, job: job) else { return }
         }
         guard let text = try diaries.text(of: diary) ?? diaries.transcript(of: diary) else {
             if diary.diaryStatus != .readyForAnalysis { try await diaries.setStatus(.readyForAnalysis, of: diary) }
@@ -52,6 +57,52 @@ struct DiaryPipelineHandler: JobHandler {
         if analysis.safety.pausesMatching {
             accounts.forgetCachedSessions(of: diary.$user.id)
             logger.notice("diary shows signs of crisis: matching paused", metadata: ["diary": "\(payload.diaryID)"])
+        }
+    }
+
+    /// Transcribes a recording and stores the transcript. Returns false when the diary has to wait for a
+    /// speech model (none configured, or none answered after every retry): the recording is kept.
+    private func transcribe(_ diary: DiaryRecord, job: JobQueue.ClaimedJob) async throws -> Bool {
+        guard models.hasTranscription else {
+            if diary.diaryStatus != .readyForAnalysis { try await diaries.setStatus(.readyForAnalysis, of: diary) }
+            return false
+        }
+        if diary.diaryStatus != .transcribing { try await diaries.setStatus(.transcribing, of: diary) }
+        guard let wav = try diaries.pcm(of: diary) else {
+            throw PermanentJobError("diary \(diary.id?.uuidString ?? "?") has no PCM")
+        }
+        let owner = try await accounts.user(id: diary.$user.id)
+        let context = ModelCallContext(
+            task: ModelTask.transcription, userID: diary.$user.id, plan: owner.flatMap { Plan(rawValue: $0.plan) } ?? .free)
+        do {
+            // Whisper detects the language; when it hears neither Russian nor English in a short, unclear
+            // recording, the person's own language is the better guess.
+            var transcript = try await models.transcribe(
+                TranscriptionRequest(audio: wav, filename: "diary.wav", contentType: "audio/wav"), context: context
+            ).value
+            if let heard = transcript.language, !["ru", "en"].contains(heard), let owner {
+                transcript = try await models.transcribe(
+                    TranscriptionRequest(
+                        audio: wav, filename: "diary.wav", contentType: "audio/wav",
+                        languageHint: owner.kindredLocale.rawValue), context: context
+                ).value
+            }
+            try await diaries.storeTranscript(transcript.text, language: transcript.language, for: diary)
+            return true
+        } catch let failure as ModelGatewayError {
+            switch failure {
+            case .unavailable, .deferred, .notConfigured:
+                guard job.attempts >= job.maxAttempts else { throw failure }
+                // Out of retries: the recording waits (it is never lost) instead of failing.
+                try await diaries.setStatus(
+                    .readyForAnalysis, of: diary, error: "transcription is not available right now")
+                logger.warning(
+                    "diary waits for a speech model", metadata: ["diary": "\(diary.id?.uuidString ?? "?")", "error": "\(failure)"])
+                return false
+            case .rejected, .localTask:
+                try await diaries.setStatus(.failed, of: diary, error: "the recording could not be transcribed")
+                throw PermanentJobError("\(failure)")
+            }
         }
     }
 }

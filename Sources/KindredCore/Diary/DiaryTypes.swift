@@ -7,9 +7,11 @@ public enum DiaryStatus: String, Codable, Sendable, CaseIterable {
     case received
     /// Audio is being converted to 16 kHz mono PCM.
     case transcoding
-    /// Audio is transcoded and waits for its transcript before it can be analysed (transcription
-    /// arrives with the model gateway).
+    /// Audio is transcoded and waits for a speech model (none is configured, or none could answer after
+    /// retries); the recording is kept and transcribed when one is available.
     case readyForAnalysis = "ready_for_analysis"
+    /// The speech model is turning the recording into text.
+    case transcribing
     /// The local analysis ran; the entry's `analysis` is available to its owner.
     case analyzed
     /// The pipeline gave up on this entry (after retries); `error` says why.

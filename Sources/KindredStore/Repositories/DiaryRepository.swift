@@ -180,6 +180,15 @@ public struct DiaryRepository: Sendable {
         try await diary.save(on: database())
     }
 
+    /// Stores the transcript of a recording (sealed) and the language heard.
+    public func storeTranscript(_ text: String, language: String?, for diary: DiaryRecord) async throws {
+        let id = try diary.requireID()
+        diary.transcriptSealed = try cipher.seal(text, context: Self.transcriptContext(id))
+        if let language { diary.language = language }
+        diary.error = nil
+        try await diary.save(on: database())
+    }
+
     public func scratchDirectory() throws -> URL {
         try blobs.scratchDirectory()
     }

@@ -66,6 +66,8 @@ final class KindredHarness: @unchecked Sendable {
             "KINDRED_JOB_POLL_MS": "20",
             "KINDRED_JOB_BACKOFF_SECONDS": "0.05",
             "KINDRED_LOG_LEVEL": "warning",
+            // Model tests opt in to the local sidecar explicitly.
+            "KINDRED_INFERENCE": "off",
         ]
         var schema: PostgresSchema?
         switch backend {
