@@ -86,6 +86,16 @@ let package = Package(
             // Test data read through #filePath, not bundled.
             exclude: ["Resources"]),
         .testTarget(
+            name: "KindredAITests",
+            dependencies: [
+                "KindredAI", "KindredCore",
+                .product(name: "Vapor", package: "vapor"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "KindredStoreTests",
             dependencies: [
                 "KindredStore", "KindredCore",

@@ -72,10 +72,11 @@ struct HTTPTransport: Sendable {
         if let error = error as? HTTPClientError {
             if [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error) { return .timeout }
             if error == .bodyLengthMismatch { return .invalidResponse("\(error)") }
+            if error == .cancelled { return .cancelled }
             return .transport("\(error)")
         }
         if error is NIOTooManyBytesError { return .invalidResponse("the answer is larger than allowed") }
-        if error is CancellationError { return .transport("cancelled") }
+        if error is CancellationError { return .cancelled }
         return .transport("\(error)")
     }
 

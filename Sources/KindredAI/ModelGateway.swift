@@ -12,12 +12,17 @@ public struct ModelEndpoint<Provider: Sendable>: Sendable {
     /// batching), no more than the provider's quota (YandexGPT: 10 synchronous generations per model).
     public var concurrency: Int
     public var timeout: Duration
+    /// Costs nothing per call (the local sidecar, a self-hosted server): may answer past a person's budget.
+    /// A paid model is priced through the price table; one missing from it is counted at zero and is
+    /// *not* free for budgets.
+    public var free: Bool
 
-    public init(provider: Provider, model: String, concurrency: Int, timeout: Duration) {
+    public init(provider: Provider, model: String, concurrency: Int, timeout: Duration, free: Bool = false) {
         self.provider = provider
         self.model = model
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
+        self.free = free
     }
 }
 
@@ -123,7 +128,7 @@ public struct GatewayReply<Value: Sendable>: Sendable {
     public var model: String
     public var source: Source
     public var costUSD: Double
-    /// The tier asked for, when the budget or the configuration moved the call to a cheaper one.
+    /// The tier asked for, when the person's budget moved the call to a cheaper tier or to a free model.
     public var degradedFrom: ModelTier?
 }
 
@@ -230,9 +235,18 @@ public final class ModelGateway: Sendable {
         let started = ContinuousClock.now
         let requested = configuration.tier(for: context.task)
         guard requested != .local else { throw ModelGatewayError.localTask(context.task) }
+        // A cached answer costs nothing: it is served even past the budget.
+        if request.isCacheable,
+            let hit: ChatCompletion = await cached(
+                Self.cacheKey(for: request, tier: requested, owner: context.userID), as: { $0.chat })
+        {
+            return finish(
+                hit, usage: hit.usage, model: hit.model, provider: "cache", source: .cache, tier: requested,
+                degraded: nil, context: context, started: started)
+        }
         let (tier, endpoints, degraded) = try await plan(requested, context: context, started: started)
         let key = request.isCacheable ? Self.cacheKey(for: request, tier: tier, owner: context.userID) : nil
-        if let key, let hit: ChatCompletion = await cached(key, as: { $0.chat }) {
+        if tier != requested, let key, let hit: ChatCompletion = await cached(key, as: { $0.chat }) {
             return finish(
                 hit, usage: hit.usage, model: hit.model, provider: "cache", source: .cache, tier: tier,
                 degraded: degraded, context: context, started: started)
@@ -264,8 +278,8 @@ public final class ModelGateway: Sendable {
             source: led ? .upstream : .coalesced, tier: tier, degraded: degraded, context: context, started: started)
     }
 
-    /// Streams a reply token by token (interactive advice). Not cached; retried and failed over only until
-    /// the first token arrives; accounted when it ends.
+    /// Streams a reply token by token (interactive advice). Not cached; fails over to the next endpoint
+    /// only until the first token arrives (no retries of one endpoint); accounted when it ends.
     public func stream(_ request: ChatRequest, context: ModelCallContext) -> AsyncThrowingStream<ChatStreamEvent, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
@@ -276,7 +290,10 @@ public final class ModelGateway: Sendable {
                     let (tier, endpoints, degraded) = try await plan(requested, context: context, started: started)
                     var lastError: ModelProviderError?
                     for runtime in endpoints where runtime.breaker.admit() {
-                        guard await runtime.slots.acquire() else { throw CancellationError() }
+                        guard await runtime.slots.acquire() else {
+                            runtime.breaker.recordNeutral()
+                            throw CancellationError()
+                        }
                         defer { runtime.slots.release() }
                         var receivedAny = false
                         do {
@@ -300,7 +317,8 @@ public final class ModelGateway: Sendable {
                             if failure.countsAgainstProvider { runtime.breaker.recordFailure() } else {
                                 runtime.breaker.recordNeutral()
                             }
-                            if receivedAny || !failure.isRetryable { throw failure }
+                            if case .cancelled = failure { throw CancellationError() }
+                            if receivedAny || !(failure.isRetryable || failure.countsAgainstProvider) { throw failure }
                             lastError = failure
                         }
                     }
@@ -324,8 +342,7 @@ public final class ModelGateway: Sendable {
         var hasher = SHA256()
         hasher.update(data: Data("transcribe|\(request.languageHint ?? "")|\(request.prompt ?? "")|".utf8))
         hasher.update(data: request.audio)
-        hasher.update(data: Data("|\(context.userID?.uuidString ?? "")".utf8))
-        let key = "t:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let key = "t:" + Self.hex(hasher.finalize()) + "|" + (context.userID?.uuidString ?? "")
         if let hit: Transcript = await cached(key, as: { $0.transcript }) {
             return finish(
                 hit, usage: .zero, model: hit.model, provider: "cache", source: .cache, tier: .cheap, degraded: nil,
@@ -355,8 +372,7 @@ public final class ModelGateway: Sendable {
         guard !embeddingEndpoints.isEmpty else { throw ModelGatewayError.notConfigured("embeddings") }
         var hasher = SHA256()
         for input in inputs { hasher.update(data: Data("\(input.utf8.count):\(input)".utf8)) }
-        hasher.update(data: Data("|\(context.userID?.uuidString ?? "")".utf8))
-        let key = "e:" + hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let key = "e:" + Self.hex(hasher.finalize()) + "|" + (context.userID?.uuidString ?? "")
         if let hit: EmbeddingResult = await cached(key, as: { $0.embedding }) {
             return finish(
                 hit, usage: hit.usage, model: hit.model, provider: "cache", source: .cache, tier: .cheap,
@@ -421,7 +437,7 @@ public final class ModelGateway: Sendable {
         var endpoints = chatEndpoints[tier] ?? []
         if freeOnly {
             let free = (chatEndpoints[.cheap] ?? []) + (chatEndpoints[.strong] ?? [])
-            endpoints = free.filter { configuration.prices.isFree($0.endpoint.model) }
+            endpoints = free.filter { $0.endpoint.free || configuration.prices.price(for: $0.endpoint.model)?.isFree == true }
             if endpoints.isEmpty {
                 let until = UsageAccountant.nextDay(after: Date())
                 accountant.record(
@@ -459,6 +475,7 @@ public final class ModelGateway: Sendable {
             do {
                 return (try await attempt(runtime, operation), runtime)
             } catch let failure as ModelProviderError {
+                if case .cancelled = failure { throw CancellationError() }
                 if !failure.isRetryable && !failure.countsAgainstProvider {
                     throw ModelGatewayError.rejected("\(failure)")
                 }
@@ -477,7 +494,10 @@ public final class ModelGateway: Sendable {
     ) async throws -> Value {
         var attempt = 1
         while true {
-            guard await runtime.slots.acquire() else { throw CancellationError() }
+            guard await runtime.slots.acquire() else {
+                runtime.breaker.recordNeutral()
+                throw CancellationError()
+            }
             let started = ContinuousClock.now
             runtime.inFlight.increment()
             let outcome: Result<Value, ModelProviderError>
@@ -585,7 +605,9 @@ public final class ModelGateway: Sendable {
     static func cacheKey(for request: ChatRequest, tier: ModelTier, owner: UUID?) -> String {
         var hasher = SHA256()
         hasher.update(data: Data("chat|\(tier.rawValue)|".utf8))
-        if let temperature = request.temperature { hasher.update(data: Data(String(format: "t%.2f|", temperature).utf8)) }
+        if let temperature = request.temperature {
+            hasher.update(data: Data("t\(Int((temperature * 100).rounded()))|".utf8))
+        }
         if let maxTokens = request.maxTokens { hasher.update(data: Data("m\(maxTokens)|".utf8)) }
         if let schema = request.responseSchema {
             hasher.update(data: Data("s\(schema.name)|".utf8))
@@ -596,8 +618,19 @@ public final class ModelGateway: Sendable {
             hasher.update(data: Data("|\(message.role.rawValue):\(normalized.utf8.count):".utf8))
             hasher.update(data: Data(normalized.utf8))
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
-        return "c:\(digest)|\(owner?.uuidString ?? "")"
+        return "c:" + hex(hasher.finalize()) + "|" + (owner?.uuidString ?? "")
+    }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    static func hex<Bytes: Sequence>(_ bytes: Bytes) -> String where Bytes.Element == UInt8 {
+        var characters: [UInt8] = []
+        characters.reserveCapacity(64)
+        for byte in bytes {
+            characters.append(hexDigits[Int(byte >> 4)])
+            characters.append(hexDigits[Int(byte & 0x0F)])
+        }
+        return String(decoding: characters, as: UTF8.self)
     }
 
     static func normalize(_ text: String) -> String {
@@ -608,7 +641,7 @@ public final class ModelGateway: Sendable {
         for scalar in text.unicodeScalars {
             if scalar == "\n" || scalar == "\r" {
                 pendingNewline = true
-            } else if CharacterSet.whitespaces.contains(scalar) {
+            } else if scalar == " " || scalar == "\t" || scalar == "\u{00A0}" || scalar.properties.isWhitespace {
                 pendingSpace = true
             } else {
                 if !result.isEmpty {

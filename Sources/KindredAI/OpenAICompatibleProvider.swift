@@ -103,6 +103,9 @@ public struct OpenAICompatibleProvider: ChatModelProvider, EmbeddingProvider, Sp
                         }
                         if done { break }
                     }
+                    guard done || finish != nil else {
+                        throw ModelProviderError.invalidResponse("the stream ended before the reply was finished")
+                    }
                     continuation.yield(
                         .finished(ChatCompletion(text: text, usage: usage, model: modelName, finishReason: finish)))
                     continuation.finish()

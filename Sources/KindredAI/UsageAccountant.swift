@@ -14,7 +14,13 @@ final class UsageAccountant: @unchecked Sendable {
     private var pending: [ModelUsageEntry] = []
     private var totals: [String: ModelUsageSummary] = [:]
     private var flusher: Task<Void, Never>?
+    private var currentDay = ""
     private let batchSize = 256
+    /// Entries kept for the ledger while it cannot be written; beyond this the oldest are dropped (and
+    /// logged): accounting must never take the process down.
+    private let maximumPending = 100_000
+    /// One flush at a time, so `flush()` returns only after everything recorded before it is written.
+    private let flushing = Slots(limit: 1)
 
     init(ledger: (any ModelUsageLedger)?, logger: Logger) {
         self.ledger = ledger
@@ -23,12 +29,26 @@ final class UsageAccountant: @unchecked Sendable {
 
     deinit { flusher?.cancel() }
 
+    /// The UTC day of a moment as `yyyy-MM-dd` (civil-from-days, H. Hinnant), cached per day: this runs on
+    /// every call, including cache hits.
     static func day(_ date: Date) -> String {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(identifier: "UTC")!
-        let parts = calendar.dateComponents([.year, .month, .day], from: date)
-        return String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+        let days = Int((date.timeIntervalSince1970 / 86_400).rounded(.down))
+        if let cached = dayCache.withLock({ $0.days == days ? $0.text : nil }) { return cached }
+        let z = days + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let dayOfEra = z - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let mp = (5 * dayOfYear + 2) / 153
+        let dayOfMonth = dayOfYear - (153 * mp + 2) / 5 + 1
+        let month = mp < 10 ? mp + 3 : mp - 9
+        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
+        let text = String(format: "%04d-%02d-%02d", year, month, dayOfMonth)
+        dayCache.withLock { $0 = (days, text) }
+        return text
     }
+
+    private static let dayCache = LockedValue<(days: Int, text: String)>((Int.min, ""))
 
     static func nextDay(after date: Date) -> Date {
         var calendar = Calendar(identifier: .gregorian)
@@ -74,6 +94,11 @@ final class UsageAccountant: @unchecked Sendable {
             }
         }
         let shouldFlush: Bool = lock.withLock {
+            if entry.day != currentDay {
+                // A new day: yesterday's spending no longer limits anyone.
+                currentDay = entry.day
+                spent = spent.filter { $0.key.hasSuffix("|" + entry.day) }
+            }
             if let user = entry.userID, entry.costUSD > 0 {
                 let key = "\(user.uuidString)|\(entry.day)"
                 if let known = spent[key] { spent[key] = known + entry.costUSD }
@@ -113,6 +138,8 @@ final class UsageAccountant: @unchecked Sendable {
 
     func flush() async {
         guard let ledger else { return }
+        guard await flushing.acquire() else { return }
+        defer { flushing.release() }
         let batch: [ModelUsageEntry] = lock.withLock {
             defer { pending.removeAll(keepingCapacity: true) }
             return pending
@@ -124,7 +151,26 @@ final class UsageAccountant: @unchecked Sendable {
             logger.error(
                 "could not write model usage; keeping it for the next try",
                 metadata: ["error": "\(error)", "entries": "\(batch.count)"])
-            lock.withLock { pending.insert(contentsOf: batch, at: 0) }
+            lock.withLock {
+                pending.insert(contentsOf: batch, at: 0)
+                if pending.count > maximumPending {
+                    let dropped = pending.count - maximumPending
+                    pending.removeFirst(dropped)
+                    logger.critical("model usage ledger unwritable: dropped \(dropped) oldest entries")
+                }
+            }
         }
+    }
+}
+
+/// A value behind a lock.
+final class LockedValue<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func withLock<T>(_ body: (inout Value) -> T) -> T {
+        lock.withLock { body(&value) }
     }
 }

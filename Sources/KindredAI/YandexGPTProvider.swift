@@ -49,10 +49,13 @@ public struct YandexGPTProvider: ChatModelProvider, EmbeddingProvider {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
         switch credential {
-        case .apiKey(let key): headers.add(name: "Authorization", value: "Api-Key \(key)")
-        case .iamToken(let token): headers.add(name: "Authorization", value: "Bearer \(token)")
+        case .apiKey(let key):
+            // A service account's key: Yandex takes the folder from the account (and from modelUri).
+            headers.add(name: "Authorization", value: "Api-Key \(key)")
+        case .iamToken(let token):
+            headers.add(name: "Authorization", value: "Bearer \(token)")
+            headers.add(name: "x-folder-id", value: folderID)
         }
-        headers.add(name: "x-folder-id", value: folderID)
         if !dataLogging { headers.add(name: "x-data-logging-enabled", value: "false") }
         return headers
     }
@@ -138,7 +141,9 @@ public struct YandexGPTProvider: ChatModelProvider, EmbeddingProvider {
                         }
                     }
                     try consume(buffer)
-                    guard let last else { throw ModelProviderError.invalidResponse("the stream carried no result") }
+                    guard let last, last.finishReason != nil else {
+                        throw ModelProviderError.invalidResponse("the stream ended before the reply was finished")
+                    }
                     continuation.yield(.finished(last))
                     continuation.finish()
                 } catch {

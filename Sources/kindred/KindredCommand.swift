@@ -13,7 +13,9 @@ struct Kindred: AsyncParsableCommand {
         commandName: "kindred",
         abstract: "Kindred: AI clones that meet, match and help their people.",
         discussion: "Configuration comes from KINDRED_* environment variables (see the README).",
-        subcommands: [Serve.self, Worker.self, Migrate.self, Analyze.self, Inference.self, AI.self])
+        subcommands: [
+            Serve.self, Worker.self, Migrate.self, Analyze.self, Inference.self, AI.self, Bench.self,
+        ])
 }
 
 /// Loads the configuration and sets up logging, the same way for every subcommand.

@@ -14,6 +14,9 @@ enum ModelHTTP {
         var configuration = HTTPClient.Configuration()
         configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         configuration.timeout = .init(connect: .seconds(10))
+        // A server that refuses connections (a stopped sidecar) should fail at once and let the gateway
+        // fall back, not be retried until the request's deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }()
 }
@@ -182,13 +185,13 @@ enum ModelStack {
                 cheap.append(
                     ModelEndpoint(
                         provider: SidecarProvider(link: link, part: .llm), model: localChatModel, concurrency: 8,
-                        timeout: .seconds(120)))
+                        timeout: .seconds(120), free: true))
             }
             if settings.asr == nil {
                 speech.append(
                     ModelEndpoint(
                         provider: SidecarProvider(link: link, part: .asr), model: localSpeechModel, concurrency: 1,
-                        timeout: .seconds(300)))
+                        timeout: .seconds(300), free: true))
             }
         }
 
@@ -206,6 +209,10 @@ enum ModelStack {
             chat: chat, embeddings: embeddings, transcription: speech, routes: routes, prices: prices,
             budgets: BudgetPolicy(dailyUSD: [.free: settings.budgetFreeUSD, .premium: settings.budgetPremiumUSD]),
             cacheCapacity: settings.cacheCapacity, cacheTTL: .seconds(settings.cacheTTLSeconds))
+        for endpoint in cheap + strong where !endpoint.free && prices.price(for: endpoint.model) == nil {
+            logger.warning(
+                "no price for model \(endpoint.model): its calls are counted at 0 (add it with KINDRED_AI_PRICES_FILE)")
+        }
         let gateway = ModelGateway(configuration: configuration, cacheStore: store, ledger: store, logger: logger)
         for line in gateway.describedModels { logger.info("model: \(line)") }
         if !gateway.hasChatModel { logger.notice("no chat model configured: clone dates and advice say so instead") }

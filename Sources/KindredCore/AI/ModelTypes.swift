@@ -221,22 +221,25 @@ public enum ModelProviderError: Error, Sendable, CustomStringConvertible {
     case invalidRequest(String)
     /// The provider cannot do this (e.g. streaming on an endpoint without it).
     case unsupported(String)
+    /// The caller went away (a closed stream, a cancelled job): nobody's fault.
+    case cancelled
 
     public var isRetryable: Bool {
         switch self {
         case .http(let status, _, _): status == 429 || status == 408 || status >= 500
         case .transport, .timeout: true
-        case .invalidResponse, .invalidRequest, .unsupported: false
+        case .invalidResponse, .invalidRequest, .unsupported, .cancelled: false
         }
     }
 
-    /// Whether this failure says something about the provider's health (for the circuit breaker): a 400 is
-    /// our fault, a 503 or a refused connection is theirs.
+    /// Whether this failure says something about the provider (for the circuit breaker and the fallback):
+    /// a 400 is our request's fault; a 503, a refused connection, or a 401/403/404 (a wrong key, a missing
+    /// model: this endpoint is misconfigured) are the endpoint's.
     public var countsAgainstProvider: Bool {
         switch self {
-        case .http(let status, _, _): status == 429 || status >= 500
+        case .http(let status, _, _): status == 429 || status >= 500 || [401, 403, 404].contains(status)
         case .transport, .timeout, .invalidResponse: true
-        case .invalidRequest, .unsupported: false
+        case .invalidRequest, .unsupported, .cancelled: false
         }
     }
 
@@ -254,6 +257,7 @@ public enum ModelProviderError: Error, Sendable, CustomStringConvertible {
         case .invalidResponse(let message): "unexpected answer from the model server: \(message)"
         case .invalidRequest(let message): "invalid request: \(message)"
         case .unsupported(let message): "unsupported: \(message)"
+        case .cancelled: "cancelled"
         }
     }
 }

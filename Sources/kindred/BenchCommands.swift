@@ -1,0 +1,92 @@
+import ArgumentParser
+import Foundation
+import KindredApp
+import KindredCore
+
+/// `kindred bench …`: measurements quoted in docs/PERFORMANCE.md.
+struct Bench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Benchmarks (numbers for docs/PERFORMANCE.md).", subcommands: [Gateway.self])
+
+    struct Gateway: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "The model gateway: overhead per call, cache-hit rate, batching through the sidecar, Whisper's real-time factor.")
+
+        @ArgumentParser.Option(help: "Calls for the overhead measurement.")
+        var calls: Int = 2000
+
+        @ArgumentParser.Option(help: "Lookups for the cache-hit measurement.")
+        var lookups: Int = 200_000
+
+        @ArgumentParser.Option(help: "Concurrent chat requests for the batching measurement (0 skips the sidecar parts).")
+        var requests: Int = 32
+
+        @ArgumentParser.Option(help: "Most tokens per reply in the batching measurement.")
+        var maxTokens: Int = 48
+
+        @ArgumentParser.Flag(help: "Print JSON.")
+        var json = false
+
+        func run() async throws {
+            let configuration = try loadConfiguration()
+            var report = GatewayBenchmark.Report()
+            let (overhead, hits) = try await GatewayBenchmark.overheadAndCache(calls: calls, cacheLookups: lookups)
+            report.overhead = overhead
+            report.cacheHitsPerSecond = hits
+            if !json {
+                print(
+                    String(
+                        format: "overhead: direct p50 %.3f ms p99 %.3f ms; gateway p50 %.3f ms p99 %.3f ms; overhead p50 %.3f ms (%d calls)",
+                        overhead.directP50Milliseconds, overhead.directP99Milliseconds, overhead.gatewayP50Milliseconds,
+                        overhead.gatewayP99Milliseconds, overhead.overheadP50Milliseconds, overhead.calls))
+                print(String(format: "cache hits: %.0f lookups/s", hits))
+            }
+            if requests > 0 {
+                let sidecar = try InferenceSidecar(settings: configuration.models)
+                let started = try await sidecar.start(detached: false)
+                defer { if let pid = started.ownedProcess { Task { await sidecar.stop(pid: pid) } } }
+                let batching = try await GatewayBenchmark.batching(
+                    info: started.info, requests: requests, maxTokens: maxTokens)
+                report.batching = batching
+                if !json {
+                    print(
+                        String(
+                            format: "batching (%d requests, ≤%d tokens): one by one %.2f s; gateway, all at once %.2f s (×%.2f); server direct, all at once %.2f s (×%.2f); gateway keeps %.0f%%",
+                            batching.requests, batching.maxTokens, batching.sequentialSeconds,
+                            batching.gatewayConcurrentSeconds, batching.gatewaySpeedup, batching.directConcurrentSeconds,
+                            batching.directSpeedup, batching.gatewayKeeps * 100))
+                }
+                let sentence =
+                    "Today I went for a long walk in the park with my sister. We talked about our plans for the summer, "
+                    + "and I realised that I really need a new bicycle and someone who can fix the leaking tap in my kitchen."
+                let clip = FileManager.default.temporaryDirectory.appendingPathComponent("kindred-bench.wav")
+                let synth = Process()
+                synth.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+                synth.arguments = ["espeak-ng", "-v", "en-us", "-s", "150", "-w", clip.path, sentence]
+                try synth.run()
+                synth.waitUntilExit()
+                if synth.terminationStatus == 0, let audio = try? Data(contentsOf: clip), audio.count > 44 {
+                    let rate = audio.subdata(in: 24..<28).withUnsafeBytes { $0.loadUnaligned(as: UInt32.self) }
+                    let seconds = Double(audio.count - 44) / Double(rate * 2)
+                    let whisper = try await GatewayBenchmark.whisper(info: started.info, audio: audio, seconds: seconds)
+                    report.whisper = whisper
+                    if !json {
+                        print(
+                            String(
+                                format: "whisper base: %.1f s of audio in %.2f s, real-time factor %.3f",
+                                whisper.audioSeconds, whisper.processingSeconds, whisper.realTimeFactor))
+                        print("  heard: \(whisper.transcript)")
+                    }
+                } else if !json {
+                    print("whisper: skipped (espeak-ng is not installed)")
+                }
+                if let pid = started.ownedProcess { await sidecar.stop(pid: pid) }
+            }
+            if json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            }
+        }
+    }
+}
