@@ -54,6 +54,7 @@ struct CrashRecoveryTests {
             "KINDRED_DATA_DIR": directory.appendingPathComponent("data").path,
             "KINDRED_KEY_FILE": directory.appendingPathComponent("kindred.key").path,
             "KINDRED_BCRYPT_COST": "4",
+            "KINDRED_INFERENCE": "off",
             "KINDRED_JOB_POLL_MS": "20",
             "KINDRED_JOB_VISIBILITY_TIMEOUT": "3",
             "KINDRED_FFMPEG": wrapper.path,
@@ -143,6 +144,7 @@ struct CrashRecoveryTests {
             "KINDRED_ENCRYPTION_KEY": Data((0..<32).map { _ in UInt8.random(in: 0...255) }).base64EncodedString(),
             "KINDRED_DATA_DIR": directory.appendingPathComponent("data").path,
             "KINDRED_BCRYPT_COST": "4",
+            "KINDRED_INFERENCE": "off",
             "KINDRED_JOB_POLL_MS": "10",
             "KINDRED_WORKERS_IN_SERVE": "off",
         ]
