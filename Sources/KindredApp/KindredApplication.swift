@@ -59,6 +59,7 @@ public enum KindredApplication {
                 database: database, blobs: blobs,
                 sessionCache: SessionCache(timeToLive: .milliseconds(Int64(configuration.sessionCacheSeconds * 1000)))),
             diaries: DiaryRepository(database: database, cipher: cipher, blobs: blobs),
+            profiles: ProfileRepository(database: database, cipher: cipher),
             queue: queue,
             audio: AudioTools(ffmpeg: configuration.ffmpeg, ffprobe: configuration.ffprobe),
             blobs: blobs,
@@ -126,6 +127,10 @@ public enum KindredApplication {
             use: diaries.create)
         authenticated.get("diaries", use: diaries.list)
         authenticated.get("diaries", ":id", use: diaries.show)
+
+        let profiles = ProfileController()
+        authenticated.get("me", "profile", use: profiles.show)
+        authenticated.get("me", "profile", "history", use: profiles.history)
     }
 }
 

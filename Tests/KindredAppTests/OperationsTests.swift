@@ -30,7 +30,12 @@ struct OperationsTests {
                 .POST, "/api/v1/diaries", token: account.token, json: #"{"text":"день"}"#)
             _ = try await kindred.waitForDiary(
                 try #require(diary.json["id"] as? String), token: account.token, statuses: ["analyzed"])
-            let metrics = try await kindred.request(.GET, "/metrics")
+            // The job ends a moment after the diary shows as analysed (the profile update follows).
+            var metrics = try await kindred.request(.GET, "/metrics")
+            for _ in 0..<200 where !metrics.text.contains(#"kindred_jobs_total{kind="diary.pipeline",outcome="done"}"#) {
+                try await Task.sleep(for: .milliseconds(50))
+                metrics = try await kindred.request(.GET, "/metrics")
+            }
             #expect(metrics.status == .ok)
             #expect(metrics.contentType.hasPrefix("text/plain"))
             let text = metrics.text

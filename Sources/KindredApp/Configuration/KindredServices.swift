@@ -11,6 +11,7 @@ public struct KindredServices: Sendable {
     public let configuration: KindredConfiguration
     public let accounts: AccountRepository
     public let diaries: DiaryRepository
+    public let profiles: ProfileRepository
     public let queue: JobQueue
     public let audio: AudioTools
     public let blobs: BlobStore
@@ -38,7 +39,8 @@ public struct KindredServices: Sendable {
             queue: queue,
             handlers: [
                 DiaryPipelineHandler(
-                    diaries: diaries, accounts: accounts, audio: audio, analyzer: analyzer, models: models,
+                    diaries: diaries, accounts: accounts, audio: audio, analyzer: analyzer, profiles: profiles,
+                    models: models,
                     logger: logger)
             ],
             concurrency: configuration.workerConcurrency,

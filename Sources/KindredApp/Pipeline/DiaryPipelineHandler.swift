@@ -6,13 +6,14 @@ import Logging
 
 /// The diary pipeline job: audio → 16 kHz mono WAV (ffmpeg) → transcript (the speech model, through the
 /// gateway); text or transcript → local analysis (sealed), and a crisis in it pauses the person's matching
-/// in the same transaction. Without a speech model recordings wait at `ready_for_analysis`. Idempotent:
+/// in the same transaction; then the person's profile takes the analysis in (once). Without a speech model recordings wait at `ready_for_analysis`. Idempotent:
 /// running it again after a crash finds the finished stages done and does nothing twice.
 struct DiaryPipelineHandler: JobHandler {
     let diaries: DiaryRepository
     let accounts: AccountRepository
     let audio: AudioTools
     let analyzer: DiaryAnalyzer
+    let profiles: ProfileRepository
     let models: ModelGateway
     let logger: Logger
 
@@ -24,7 +25,14 @@ struct DiaryPipelineHandler: JobHandler {
             // The account was deleted meanwhile: nothing left to do.
             return
         }
-        if diary.diaryStatus == .analyzed || diary.diaryStatus == .failed { return }
+        if diary.diaryStatus == .failed { return }
+        if diary.diaryStatus == .analyzed {
+            // A crash between the analysis and the profile update: finish the update now.
+            if diary.profileVersion == nil, let json = try diaries.analysisJSON(of: diary) {
+                try await profiles.apply(try JSONDecoder().decode(DiaryAnalysis.self, from: json), from: diary)
+            }
+            return
+        }
         if diary.diaryKind == .audio, diary.pcmBlob == nil {
             if diary.diaryStatus != .transcoding {
                 try await diaries.setStatus(.transcoding, of: diary)
@@ -58,6 +66,7 @@ struct DiaryPipelineHandler: JobHandler {
             accounts.forgetCachedSessions(of: diary.$user.id)
             logger.notice("diary shows signs of crisis: matching paused", metadata: ["diary": "\(payload.diaryID)"])
         }
+        try await profiles.apply(analysis, from: diary)
     }
 
     /// Transcribes a recording and stores the transcript. Returns false when the diary has to wait for a

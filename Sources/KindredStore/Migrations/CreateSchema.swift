@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles()]
     }
 }
 
@@ -189,5 +189,53 @@ struct CreateModelGateway: AsyncMigration {
     func revert(on database: any Database) async throws {
         try await database.schema(ModelUsageRecord.schema).delete()
         try await database.schema(ModelCacheRecord.schema).delete()
+    }
+}
+
+/// The living profile: current version, every version, significant changes; diaries remember which
+/// version took them in.
+struct CreateProfiles: AsyncMigration {
+    var name: String { "2026-11-25-create-profiles" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(ProfileRecord.schema)
+            .field("user_id", .uuid, .identifier(auto: false), .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("version", .int, .required)
+            .field("profile_sealed", .data, .required)
+            .field("updated_at", .int64, .required)
+            .create()
+        try await database.schema(ProfileVersionRecord.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("version", .int, .required)
+            .field("diary_id", .uuid)
+            .field("profile_sealed", .data, .required)
+            .field("created_at", .int64, .required)
+            .unique(on: "user_id", "version")
+            .create()
+        try await database.schema(ProfileEventRecord.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("version", .int, .required)
+            .field("trait", .string, .required)
+            .field("from_value", .string, .required)
+            .field("to_value", .string, .required)
+            .field("created_at", .int64, .required)
+            .create()
+        try await database.schema(DiaryRecord.schema).field("profile_version", .int).update()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "profile_events_user_idx").on(ProfileEventRecord.schema)
+                .column("user_id").column("version").run()
+            // Second chances scan recent changes across everyone.
+            try await sql.create(index: "profile_events_created_idx").on(ProfileEventRecord.schema)
+                .column("created_at").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(DiaryRecord.schema).deleteField("profile_version").update()
+        try await database.schema(ProfileEventRecord.schema).delete()
+        try await database.schema(ProfileVersionRecord.schema).delete()
+        try await database.schema(ProfileRecord.schema).delete()
     }
 }

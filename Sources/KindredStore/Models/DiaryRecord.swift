@@ -25,6 +25,8 @@ public final class DiaryRecord: Model, @unchecked Sendable {
     @OptionalField(key: "pcm_blob") public var pcmBlob: String?
     /// Sealed JSON of the local analysis (it quotes the diary's sentences, so it is personal too).
     @OptionalField(key: "analysis_sealed") public var analysisSealed: Data?
+    /// The profile version that took this diary in (set in the same transaction): a diary counts once.
+    @OptionalField(key: "profile_version") public var profileVersion: Int?
     /// Why the pipeline gave up, when `status == failed`. Never contains diary content.
     @OptionalField(key: "error") public var error: String?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?

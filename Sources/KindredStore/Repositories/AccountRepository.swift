@@ -107,7 +107,7 @@ public struct AccountRepository: Sendable {
 
     // MARK: Data rights
 
-    /// Deletes the account and everything that belongs to it: sessions, diaries, jobs, cached model answers,
+    /// Deletes the account and everything that belongs to it: sessions, diaries, profiles, jobs, cached model answers,
     /// files; the model-usage ledger keeps its numbers without the person.
     /// Rows go first, in one transaction; then the person's folder. A crash between the two leaves a
     /// folder without an owner, which `sweepOrphanFiles` removes at the next start.
@@ -115,6 +115,9 @@ public struct AccountRepository: Sendable {
         try await database().transaction { tx in
             try await JobRecord.query(on: tx).filter(\.$userID == userID).delete()
             try await ModelCacheRecord.query(on: tx).filter(\.$ownerID == userID).delete()
+            try await ProfileEventRecord.query(on: tx).filter(\.$userID == userID).delete()
+            try await ProfileVersionRecord.query(on: tx).filter(\.$userID == userID).delete()
+            try await ProfileRecord.query(on: tx).filter(\.$id == userID).delete()
             // The ledger keeps what was spent (bookkeeping), not who spent it.
             try await ModelUsageRecord.query(on: tx).filter(\.$userID == userID).set(\.$userID, to: nil).update()
             try await DiaryRecord.query(on: tx).filter(\.$user.$id == userID).delete()

@@ -75,7 +75,8 @@ public struct ModelGatewayStore: ModelCacheStore, ModelUsageLedger {
             row.createdAt = Self.milliseconds(entry.at)
             return row
         }
-        // A person deleted meanwhile keeps no name in the ledger.
+        // A person deleted meanwhile keeps no name in the ledger. (PostgreSQL sums integers as numeric,
+        // hence the casts in `summary`.)
         let db = database()
         let owners = Set(rows.compactMap(\.userID))
         if !owners.isEmpty {
@@ -111,8 +112,9 @@ public struct ModelGatewayStore: ModelCacheStore, ModelUsageLedger {
         }
         let rows = try await sql.raw(
             """
-            SELECT task, tier, provider, model, outcome, COUNT(*) AS calls,
-                   SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
+            SELECT task, tier, provider, model, outcome, CAST(COUNT(*) AS BIGINT) AS calls,
+                   CAST(SUM(prompt_tokens) AS BIGINT) AS prompt_tokens,
+                   CAST(SUM(completion_tokens) AS BIGINT) AS completion_tokens,
                    SUM(cost_usd) AS cost_usd, SUM(cost_rub) AS cost_rub
             FROM ai_usage WHERE day >= \(bind: sinceDay)
             GROUP BY task, tier, provider, model, outcome

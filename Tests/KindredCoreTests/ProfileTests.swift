@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+
+@testable import KindredCore
+
+@Suite("The living profile")
+struct ProfileTests {
+    static let analyzer = try! DiaryAnalyzer()
+    let start = Date(timeIntervalSince1970: 1_790_000_000)
+
+    func day(_ n: Int) -> Date { start.addingTimeInterval(Double(n) * 86_400) }
+
+    func build(_ texts: [String], from profile: Profile = Profile(), startDay: Int = 0) -> Profile {
+        var profile = profile
+        for (index, text) in texts.enumerated() {
+            profile = profile.applying(Self.analyzer.analyze(text), at: day(startDay + index))
+        }
+        return profile
+    }
+
+    static let happy =
+        "Сегодня чудесный день! Я так рада, гуляла с подругой в парке, смеялись, пили кофе. Чувствую себя счастливой и спокойной, всё получается."
+    static let sad =
+        "Сегодня очень грустно и одиноко. Плакала весь вечер, ничего не хочется, чувствую пустоту и тоску."
+
+    @Test("an estimate is a weighted mean whose confidence grows with evidence")
+    func traitEstimate() {
+        var trait = TraitEstimate()
+        #expect(trait.confidence == 0)
+        trait.observe(1, reliability: 1)
+        #expect(trait.value == 1)
+        let afterOne = trait.confidence
+        trait.observe(0, reliability: 1)
+        #expect(trait.value > 0.45 && trait.value < 0.55, "two equal-weight observations average")
+        #expect(trait.confidence > afterOne)
+        #expect(trait.evidence == 2)
+        trait.observe(5, reliability: 0)
+        #expect(trait.evidence == 2, "an observation without reliability adds nothing")
+    }
+
+    @Test("one odd day does not overwrite a month; a lasting change does come through")
+    func oddDay() {
+        let month = build(Array(repeating: Self.happy, count: 30))
+        let joy = month.emotions["joy"]!
+        #expect(joy.confidence > 0.9)
+        let oddDay = month.applying(Self.analyzer.analyze(Self.sad), at: day(30))
+        #expect(abs(oddDay.emotions["joy"]!.value - joy.value) < 0.05, "one sad day barely moves a month of joy")
+        #expect(oddDay.valence.value > 0, "the month stays positive")
+
+        let lasting = build(Array(repeating: Self.sad, count: 30), from: month, startDay: 30)
+        #expect(lasting.valence.value < 0, "a month of sad days turns the estimate")
+        #expect(lasting.emotions["sadness"]!.value > month.emotions["sadness"]!.value + 0.2)
+    }
+
+    @Test("interests that keep coming up rise; one that stopped fades")
+    func interestsFade() {
+        let chess = "Вечером играла в шахматы с братом, обожаю шахматы."
+        let hiking = "В выходные ходили в поход в горы, я люблю походы."
+        let early = build(Array(repeating: chess, count: 8))
+        let chessEarly = early.interests["chess"]!.value
+        #expect(chessEarly > 0.5)
+        let later = build(Array(repeating: hiking, count: 40), from: early, startDay: 8)
+        #expect(later.interests["chess"]!.value < chessEarly / 2, "not mentioned for 40 diaries")
+        #expect(later.interests["hiking"]!.value > later.interests["chess"]!.value)
+    }
+
+    @Test("a goal said consistently becomes confident; saying the opposite for long records a change")
+    func goalsAndChanges() {
+        let wants = "Я очень хочу детей, мечтаю о большой семье."
+        let doesNotWant = "Я поняла, что не хочу детей. Точно не хочу детей."
+        var profile = Profile()
+        var events: [ProfileChange] = []
+        for (index, text) in (Array(repeating: wants, count: 6) + Array(repeating: doesNotWant, count: 12)).enumerated() {
+            let next = profile.applying(Self.analyzer.analyze(text), at: day(index))
+            events += Profile.changes(from: profile, to: next)
+            profile = next
+        }
+        #expect(events.contains(ProfileChange(trait: "goals.children", from: "unknown", to: "wants")), "\(events)")
+        #expect(events.contains(ProfileChange(trait: "goals.children", from: "wants", to: "does_not_want")), "\(events)")
+        #expect(profile.goals["children"]?.stance == "does_not_want")
+        #expect(events.filter { $0.trait == "goals.children" }.count == 2, "each change is recorded once")
+    }
+
+    @Test("needs accumulate mentions and lapse after 30 days without one; skills stay")
+    func exchangeItems() {
+        var profile = build(["Нужен чайник, мой сломался.", "Всё ещё нужен чайник!", "Умею чинить краны."])
+        let kettle = profile.exchange.first { $0.concept == "kettle" }
+        #expect(kettle?.mentions == 2)
+        #expect(kettle?.stance == .need)
+        #expect(profile.exchange.contains { $0.stance == .skill })
+        profile = profile.applying(Self.analyzer.analyze("Сегодня был обычный день."), at: day(40))
+        #expect(!profile.exchange.contains { $0.concept == "kettle" }, "a need not mentioned for a month lapses")
+        #expect(profile.exchange.contains { $0.stance == .skill }, "what a person can do does not lapse")
+    }
+
+    @Test("the same diaries give the same profile, which survives encoding")
+    func deterministicAndCodable() throws {
+        let texts = [Self.happy, Self.sad, "Нужен чайник. Люблю шахматы и походы."]
+        let a = build(texts)
+        let b = build(texts)
+        #expect(a == b)
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .millisecondsSince1970
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .millisecondsSince1970
+        #expect(try decoder.decode(Profile.self, from: encoder.encode(a)) == a)
+        #expect(a.version == 3)
+        #expect(a.diaries == 3)
+    }
+}
