@@ -218,6 +218,11 @@ struct DiaryAPITests {
             }
             _ = try await kindred.request(.POST, "/api/v1/diaries", token: other.token, json: #"{"text":"чужой"}"#)
             _ = try await kindred.waitForDiary(textID, token: account.token, statuses: ["analyzed"])
+            for _ in 0..<100 {
+                let profile = try await kindred.request(.GET, "/api/v1/me/profile", token: account.token).json
+                if profile["version"] as? Int == 1 { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
 
             let export = try await kindred.request(.GET, "/api/v1/me/export", token: account.token)
             #expect(export.status == .ok)
@@ -234,6 +239,8 @@ struct DiaryAPITests {
             }
             #expect((json["jobs"] as? [Any])?.count == (audioID == nil ? 1 : 2))
             #expect((json["sessions"] as? [Any])?.count == 1)
+            #expect((json["profile"] as? [String: Any])?["version"] as? Int == 1)
+            #expect((json["profileVersions"] as? [[String: Any]])?.map { $0["version"] as? Int } == [1])
 
             let userID = try #require(UUID(uuidString: account.id))
             let userFolder = kindred.directory.appendingPathComponent("data/users/\(account.id.lowercased())")
@@ -249,6 +256,8 @@ struct DiaryAPITests {
             #expect(try await DiaryRecord.query(on: db).filter(\.$user.$id == userID).count() == 0)
             #expect(try await AuthTokenRecord.query(on: db).filter(\.$user.$id == userID).count() == 0)
             #expect(try await JobRecord.query(on: db).filter(\.$userID == userID).count() == 0)
+            #expect(try await ProfileRecord.query(on: db).filter(\.$id == userID).count() == 0)
+            #expect(try await ProfileVersionRecord.query(on: db).filter(\.$userID == userID).count() == 0)
             #expect(!FileManager.default.fileExists(atPath: userFolder.path))
             #expect(try await DiaryRecord.query(on: db).count() == 1, "the other person's diary is untouched")
             #expect(try await kindred.request(.GET, "/api/v1/me", token: other.token).status == .ok)

@@ -106,9 +106,18 @@ struct AccountController {
         }
         let sessions = try await services.accounts.sessions(of: id).map { SessionExport(createdAt: $0.createdAt) }
         let jobs = try await JobRecord.query(on: request.db).filter(\.$userID == id).all().map(JobExport.init)
+        var versions: [ProfileHistoryResponse.Version] = []
+        var older: Int?
+        while true {
+            let page = try await services.profiles.history(of: id, limit: 100, before: older)
+            versions += page.map { ProfileHistoryResponse.Version(version: $0.version, at: $0.at, changes: $0.changes) }
+            guard page.count == 100, let last = page.last?.version else { break }
+            older = last
+        }
         let export = AccountExport(
-            exportedAt: Date(), format: "kindred-export/1", user: MeResponse(user), sessions: sessions,
-            diaries: diaries, jobs: jobs)
+            exportedAt: Date(), format: "kindred-export/2", user: MeResponse(user), sessions: sessions,
+            diaries: diaries, jobs: jobs, profile: ProfileResponse(try await services.profiles.profile(of: id)),
+            profileVersions: versions)
         let response = try await export.encodeResponse(for: request)
         response.headers.replaceOrAdd(
             name: .contentDisposition,
@@ -124,6 +133,9 @@ struct AccountExport: Content {
     var sessions: [SessionExport]
     var diaries: [DiaryResponse]
     var jobs: [JobExport]
+    /// The current profile and every earlier version with the changes it brought.
+    var profile: ProfileResponse
+    var profileVersions: [ProfileHistoryResponse.Version]
 }
 
 struct SessionExport: Content {
