@@ -60,6 +60,7 @@ public enum KindredApplication {
                 sessionCache: SessionCache(timeToLive: .milliseconds(Int64(configuration.sessionCacheSeconds * 1000)))),
             diaries: DiaryRepository(database: database, cipher: cipher, blobs: blobs),
             profiles: ProfileRepository(database: database, cipher: cipher),
+            questions: try SharedAnalyzer.questionBank(),
             queue: queue,
             audio: AudioTools(ffmpeg: configuration.ffmpeg, ffprobe: configuration.ffprobe),
             blobs: blobs,
@@ -131,6 +132,11 @@ public enum KindredApplication {
         let profiles = ProfileController()
         authenticated.get("me", "profile", use: profiles.show)
         authenticated.get("me", "profile", "history", use: profiles.history)
+
+        let questions = QuestionController()
+        authenticated.get("me", "questions", "next", use: questions.next)
+        authenticated.post("me", "questions", ":id", "answer", use: questions.answer)
+        authenticated.get("me", "clone", "accuracy", use: questions.accuracy)
     }
 }
 
@@ -164,6 +170,17 @@ final class ModelLifecycle: LifecycleHandler, Sendable {
 enum SharedAnalyzer {
     private static let lock = NSLock()
     nonisolated(unsafe) private static var cached: DiaryAnalyzer?
+
+    nonisolated(unsafe) private static var bank: QuestionBank?
+
+    static func questionBank() throws -> QuestionBank {
+        try lock.withLock {
+            if let bank { return bank }
+            let loaded = try QuestionBank.bundled()
+            bank = loaded
+            return loaded
+        }
+    }
 
     static func instance() throws -> DiaryAnalyzer {
         try lock.withLock {

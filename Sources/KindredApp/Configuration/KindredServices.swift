@@ -12,6 +12,8 @@ public struct KindredServices: Sendable {
     public let accounts: AccountRepository
     public let diaries: DiaryRepository
     public let profiles: ProfileRepository
+    /// The question bank (ru/en), loaded once.
+    public let questions: QuestionBank
     public let queue: JobQueue
     public let audio: AudioTools
     public let blobs: BlobStore

@@ -123,6 +123,9 @@ public struct Profile: Codable, Sendable, Equatable {
     public var goals: [String: GoalEstimate]
     /// Current needs, offers and skills (needs and offers fade after 30 days without a mention).
     public var exchange: [ExchangeItem]
+    /// Traits informed by answers to questions (`bigfive.*`, `attachment.*`, `conflict.*`, …).
+    public var answers: [String: TraitEstimate]
+    public var answered: Int
 
     public init() {
         version = 0
@@ -137,6 +140,33 @@ public struct Profile: Codable, Sendable, Equatable {
         style = [:]
         goals = [:]
         exchange = []
+        answers = [:]
+        answered = 0
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case format, version, updatedAt, diaries, languages, emotions, valence, arousal, values, interests, style
+        case goals, exchange, answers, answered
+    }
+
+    /// Stored profiles from before a field existed read it as empty.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        format = try container.decodeIfPresent(String.self, forKey: .format) ?? "kindred-profile/0"
+        version = try container.decode(Int.self, forKey: .version)
+        updatedAt = try container.decodeIfPresent(Date.self, forKey: .updatedAt)
+        diaries = try container.decodeIfPresent(Int.self, forKey: .diaries) ?? 0
+        languages = try container.decodeIfPresent([String: Int].self, forKey: .languages) ?? [:]
+        emotions = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .emotions) ?? [:]
+        valence = try container.decodeIfPresent(TraitEstimate.self, forKey: .valence) ?? TraitEstimate()
+        arousal = try container.decodeIfPresent(TraitEstimate.self, forKey: .arousal) ?? TraitEstimate()
+        values = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .values) ?? [:]
+        interests = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .interests) ?? [:]
+        style = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .style) ?? [:]
+        goals = try container.decodeIfPresent([String: GoalEstimate].self, forKey: .goals) ?? [:]
+        exchange = try container.decodeIfPresent([ExchangeItem].self, forKey: .exchange) ?? []
+        answers = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .answers) ?? [:]
+        answered = try container.decodeIfPresent(Int.self, forKey: .answered) ?? 0
     }
 
     /// How long a need or offer stays current without being mentioned again.
@@ -235,6 +265,9 @@ public struct Profile: Codable, Sendable, Equatable {
         }
         for key in Set(old.interests.keys).union(new.interests.keys).sorted() {
             compare("interests.\(key)", old.interests[key], new.interests[key], threshold: 0.15)
+        }
+        for key in Set(old.answers.keys).union(new.answers.keys).sorted() {
+            compare(key, old.answers[key], new.answers[key], threshold: 0.15)
         }
         for key in Set(old.goals.keys).union(new.goals.keys).sorted() {
             let before = old.goals[key]

@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers()]
     }
 }
 
@@ -237,5 +237,32 @@ struct CreateProfiles: AsyncMigration {
         try await database.schema(ProfileEventRecord.schema).delete()
         try await database.schema(ProfileVersionRecord.schema).delete()
         try await database.schema(ProfileRecord.schema).delete()
+    }
+}
+
+/// Answers to questions, each with the clone's prediction recorded before it.
+struct CreateAnswers: AsyncMigration {
+    var name: String { "2026-11-25-create-answers" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(AnswerRecord.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("question_id", .string, .required)
+            .field("domain", .string, .required)
+            .field("answer", .string, .required)
+            .field("predicted", .string)
+            .field("agreement", .double)
+            .field("profile_version", .int, .required)
+            .field("created_at", .int64, .required)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "answers_user_created_idx").on(AnswerRecord.schema)
+                .column("user_id").column("created_at").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(AnswerRecord.schema).delete()
     }
 }

@@ -42,3 +42,20 @@ public final class ProfileEventRecord: Model, @unchecked Sendable {
 
     public init() {}
 }
+
+/// An answer to a question, with the clone's prediction recorded before it (clone accuracy).
+public final class AnswerRecord: Model, @unchecked Sendable {
+    public static let schema = "answers"
+
+    @ID(key: .id) public var id: UUID?
+    @Field(key: "user_id") public var userID: UUID
+    @Field(key: "question_id") public var questionID: String
+    @Field(key: "domain") public var domain: String
+    @Field(key: "answer") public var answer: String
+    @OptionalField(key: "predicted") public var predicted: String?
+    @OptionalField(key: "agreement") public var agreement: Double?
+    @Field(key: "profile_version") public var profileVersion: Int
+    @Field(key: "created_at") public var createdAt: Int64
+
+    public init() {}
+}

@@ -116,6 +116,7 @@ public struct AccountRepository: Sendable {
             try await JobRecord.query(on: tx).filter(\.$userID == userID).delete()
             try await ModelCacheRecord.query(on: tx).filter(\.$ownerID == userID).delete()
             try await ProfileEventRecord.query(on: tx).filter(\.$userID == userID).delete()
+            try await AnswerRecord.query(on: tx).filter(\.$userID == userID).delete()
             try await ProfileVersionRecord.query(on: tx).filter(\.$userID == userID).delete()
             try await ProfileRecord.query(on: tx).filter(\.$id == userID).delete()
             // The ledger keeps what was spent (bookkeeping), not who spent it.

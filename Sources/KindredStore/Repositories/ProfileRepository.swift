@@ -60,53 +60,149 @@ public struct ProfileRepository: Sendable {
                     try Self.decoder().decode(Profile.self, from: cipher.open($0.profileSealed, context: Self.context(userID)))
                 } ?? Profile()
             let next = current.applying(analysis, at: at)
-            let changes = Profile.changes(from: current, to: next)
-            let encoded = try Self.encoder().encode(next)
-            let sealed = try cipher.seal(encoded, context: Self.context(userID))
-            let now = Int64(Date().timeIntervalSince1970 * 1000)
-            if row != nil {
-                guard let sql = tx as? any SQLDatabase else { throw Conflict() }
-                let updated = try await sql.raw(
-                    """
-                    UPDATE profiles SET version = \(bind: next.version), profile_sealed = \(bind: sealed),
-                    updated_at = \(bind: now) WHERE user_id = \(bind: userID) AND version = \(bind: current.version)
-                    RETURNING version
-                    """
-                ).all()
-                guard updated.count == 1 else { throw Conflict() }
-            } else {
-                let created = ProfileRecord()
-                created.id = userID
-                created.version = next.version
-                created.profileSealed = sealed
-                created.updatedAt = now
-                do {
-                    try await created.create(on: tx)
-                } catch let error as any DatabaseError where error.isConstraintFailure {
-                    throw Conflict()
-                }
-            }
-            let version = ProfileVersionRecord()
-            version.userID = userID
-            version.version = next.version
-            version.diaryID = diaryID
-            version.profileSealed = try cipher.seal(encoded, context: Self.versionContext(userID, next.version))
-            version.createdAt = now
-            try await version.create(on: tx)
-            for change in changes {
-                let event = ProfileEventRecord()
-                event.userID = userID
-                event.version = next.version
-                event.trait = change.trait
-                event.fromValue = change.from
-                event.toValue = change.to
-                event.createdAt = now
-                try await event.create(on: tx)
-            }
+            let changes = try await write(next, over: current, exists: row != nil, userID: userID, diaryID: diaryID, on: tx)
             fresh.profileVersion = next.version
             try await fresh.save(on: tx)
             return (next, changes)
         }
+    }
+
+    /// Writes `next` over `current` (only if the stored profile is still `current`), its version row and
+    /// its significant changes, inside the caller's transaction. Returns the changes.
+    func write(
+        _ next: Profile, over current: Profile, exists: Bool, userID: UUID, diaryID: UUID?, on tx: any Database
+    ) async throws -> [ProfileChange] {
+        let changes = Profile.changes(from: current, to: next)
+        let encoded = try Self.encoder().encode(next)
+        let sealed = try cipher.seal(encoded, context: Self.context(userID))
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        if exists {
+            guard let sql = tx as? any SQLDatabase else { throw Conflict() }
+            let updated = try await sql.raw(
+                """
+                UPDATE profiles SET version = \(bind: next.version), profile_sealed = \(bind: sealed),
+                updated_at = \(bind: now) WHERE user_id = \(bind: userID) AND version = \(bind: current.version)
+                RETURNING version
+                """
+            ).all()
+            guard updated.count == 1 else { throw Conflict() }
+        } else {
+            let created = ProfileRecord()
+            created.id = userID
+            created.version = next.version
+            created.profileSealed = sealed
+            created.updatedAt = now
+            do {
+                try await created.create(on: tx)
+            } catch let error as any DatabaseError where error.isConstraintFailure {
+                throw Conflict()
+            }
+        }
+        let version = ProfileVersionRecord()
+        version.userID = userID
+        version.version = next.version
+        version.diaryID = diaryID
+        version.profileSealed = try cipher.seal(encoded, context: Self.versionContext(userID, next.version))
+        version.createdAt = now
+        try await version.create(on: tx)
+        for change in changes {
+            let event = ProfileEventRecord()
+            event.userID = userID
+            event.version = next.version
+            event.trait = change.trait
+            event.fromValue = change.from
+            event.toValue = change.to
+            event.createdAt = now
+            try await event.create(on: tx)
+        }
+        return changes
+    }
+
+    // MARK: Questions
+
+    public struct RecordedAnswer: Sendable {
+        public var answer: Question.Answer
+        /// What the clone expected, recorded before the answer was stored (nil: it had no guess yet).
+        public var predicted: Question.Answer?
+        public var agreement: Double?
+        public var profileVersion: Int
+        public var changes: [ProfileChange]
+    }
+
+    /// Records an answer: first the clone's prediction from the current profile, then the answer, and the
+    /// profile that takes it in — one transaction.
+    public func answer(
+        _ answer: Question.Answer, to question: Question, bank: QuestionBank, userID: UUID, at date: Date = Date()
+    ) async throws -> RecordedAnswer {
+        try await database().transaction { tx in
+            let row = try await ProfileRecord.find(userID, on: tx)
+            let current: Profile =
+                try row.map {
+                    try Self.decoder().decode(Profile.self, from: cipher.open($0.profileSealed, context: Self.context(userID)))
+                } ?? Profile()
+            let predicted = bank.predict(question, from: current)
+            let next = current.applying(answer: answer, to: question, at: date)
+            let changes = try await write(next, over: current, exists: row != nil, userID: userID, diaryID: nil, on: tx)
+            let agreement = predicted.map { question.agreement(predicted: $0, actual: answer) }
+            let record = AnswerRecord()
+            record.id = UUID()
+            record.userID = userID
+            record.questionID = question.id
+            record.domain = question.domain
+            record.answer = answer.description
+            record.predicted = predicted?.description
+            record.agreement = agreement
+            record.profileVersion = next.version
+            record.createdAt = Int64(date.timeIntervalSince1970 * 1000)
+            try await record.create(on: tx)
+            return RecordedAnswer(
+                answer: answer, predicted: predicted, agreement: agreement, profileVersion: next.version,
+                changes: changes)
+        }
+    }
+
+    /// When each question was last answered.
+    public func answeredAt(of userID: UUID) async throws -> [String: Date] {
+        let rows = try await AnswerRecord.query(on: database()).filter(\.$userID == userID).all()
+        var result: [String: Date] = [:]
+        for row in rows {
+            let date = Date(timeIntervalSince1970: Double(row.createdAt) / 1000)
+            if result[row.questionID].map({ $0 < date }) ?? true { result[row.questionID] = date }
+        }
+        return result
+    }
+
+    public struct Accuracy: Sendable, Codable, Equatable {
+        public struct Window: Sendable, Codable, Equatable {
+            /// Mean agreement of the clone's predictions with the answers (0…1); nil without predictions.
+            public var accuracy: Double?
+            /// Answers the clone had predicted.
+            public var predicted: Int
+            /// Answers given (with or without a prediction).
+            public var answers: Int
+        }
+
+        public var current: Window
+        public var previous: Window
+        public var byDomain: [String: Window]
+    }
+
+    /// Clone accuracy over the last `window` (default 30 days) and the window before it.
+    public func accuracy(of userID: UUID, now: Date = Date(), window: TimeInterval = 30 * 86_400) async throws -> Accuracy {
+        let since = Int64((now.timeIntervalSince1970 - 2 * window) * 1000)
+        let middle = Int64((now.timeIntervalSince1970 - window) * 1000)
+        let rows = try await AnswerRecord.query(on: database()).filter(\.$userID == userID)
+            .filter(\.$createdAt >= since).all()
+        func summarize(_ rows: [AnswerRecord]) -> Accuracy.Window {
+            let scored = rows.compactMap(\.agreement)
+            return Accuracy.Window(
+                accuracy: scored.isEmpty ? nil : scored.reduce(0, +) / Double(scored.count), predicted: scored.count,
+                answers: rows.count)
+        }
+        let current = rows.filter { $0.createdAt >= middle }
+        return Accuracy(
+            current: summarize(current), previous: summarize(rows.filter { $0.createdAt < middle }),
+            byDomain: Dictionary(grouping: current, by: \.domain).mapValues(summarize))
     }
 
     public struct HistoryEntry: Sendable, Codable, Equatable {
