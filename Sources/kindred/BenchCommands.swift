@@ -90,3 +90,31 @@ struct Bench: AsyncParsableCommand {
         }
     }
 }
+
+/// `kindred quality`: the local analysis against the labelled set; the numbers in docs/QUALITY.md.
+struct Quality: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Precision, recall and F1 of the local analysis on the labelled diary set (docs/QUALITY.md).")
+
+    @ArgumentParser.Option(help: "The labelled set (JSON Lines).")
+    var file: String = "Tests/Quality/diaries.jsonl"
+
+    @ArgumentParser.Flag(help: "Print JSON instead of Markdown.")
+    var json = false
+
+    func run() async throws {
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ValidationError("cannot read \(file) (run from the repository, or pass --file)")
+        }
+        let set = try QualityEvaluation.load(data)
+        let report = QualityEvaluation.evaluate(set, analyzer: try DiaryAnalyzer())
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print("\(report.snippets) snippets from \(file)\n")
+            print(QualityEvaluation.markdown(report))
+        }
+    }
+}
