@@ -61,6 +61,7 @@ public enum KindredApplication {
             diaries: DiaryRepository(database: database, cipher: cipher, blobs: blobs),
             profiles: ProfileRepository(database: database, cipher: cipher),
             questions: try SharedAnalyzer.questionBank(),
+            interestNames: InsightBuilder.interestNames(try ConceptLexicon.bundled("interests")),
             queue: queue,
             audio: AudioTools(ffmpeg: configuration.ffmpeg, ffprobe: configuration.ffprobe),
             blobs: blobs,
@@ -132,6 +133,7 @@ public enum KindredApplication {
         let profiles = ProfileController()
         authenticated.get("me", "profile", use: profiles.show)
         authenticated.get("me", "profile", "history", use: profiles.history)
+        authenticated.get("me", "insights", use: profiles.insights)
 
         let questions = QuestionController()
         authenticated.get("me", "questions", "next", use: questions.next)

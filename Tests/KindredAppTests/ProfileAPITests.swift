@@ -63,6 +63,12 @@ struct ProfileAPITests {
                 allChanges.contains { $0["trait"] as? String == "goals.children" && $0["to"] as? String == "wants" },
                 "\(allChanges)")
 
+            let insights = try await kindred.request(.GET, "/api/v1/me/insights?lang=en", token: anna.token)
+            #expect(insights.status == .ok, "\(insights.text)")
+            #expect(insights.json["insights"] is [Any])
+            let borisInsights = try await kindred.request(.GET, "/api/v1/me/insights", token: boris.token).json
+            #expect((borisInsights["insights"] as? [Any])?.isEmpty == true, "no diaries, no insights")
+
             let bad = try await kindred.request(.GET, "/api/v1/me/profile/history?limit=0", token: anna.token)
             #expect(bad.status == .unprocessableEntity)
             #expect(bad.problemCode == "invalid-field")

@@ -108,3 +108,39 @@ struct ProfileTests {
         #expect(a.diaries == 3)
     }
 }
+
+@Suite("Insights")
+struct InsightTests {
+    static let analyzer = try! DiaryAnalyzer()
+    static let names = InsightBuilder.interestNames(try! ConceptLexicon.bundled("interests"))
+
+    func build(_ texts: [String]) -> Profile {
+        var profile = Profile()
+        for (index, text) in texts.enumerated() {
+            profile = profile.applying(Self.analyzer.analyze(text), at: Date(timeIntervalSince1970: Double(index) * 86_400))
+        }
+        return profile
+    }
+
+    static let chessDay =
+        "Сегодня был чудесный день! Утром работала, потом весь вечер играла в шахматы с братом в клубе. Я так рада, "
+        + "что снова играю в шахматы: разбирали партии, смеялись, пили чай. Чувствую себя счастливой и спокойной, "
+        + "хочется, чтобы так было всегда. Завтра снова пойду в шахматный клуб, там отличные люди."
+
+    @Test("one diary, however vivid, makes no insight")
+    func neverFromOneDiary() {
+        #expect(InsightBuilder.insights(from: build([Self.chessDay]), interestNames: Self.names).isEmpty)
+    }
+
+    @Test("what keeps coming up becomes an insight, in both languages, with its evidence")
+    func insightsFromManyDiaries() throws {
+        let profile = build(Array(repeating: Self.chessDay, count: 10))
+        let insights = InsightBuilder.insights(from: profile, interestNames: Self.names)
+        let chess = try #require(insights.first { $0.id == "interest.chess" }, "\(insights.map(\.id))")
+        #expect(chess.text.ru.hasPrefix("Оказывается"))
+        #expect(chess.text.en.hasPrefix("Turns out"))
+        #expect(chess.evidence >= InsightBuilder.minimumEvidence)
+        #expect(insights.contains { $0.id == "mood.bright" })
+        #expect(insights.count <= 6)
+    }
+}

@@ -127,3 +127,31 @@ struct ProfileHistoryResponse: Content {
 }
 
 extension ProfileChange: Content {}
+
+/// `GET /api/v1/me/insights`: what the profile says that a person might want to share.
+struct InsightsResponse: Content {
+    struct Item: Content {
+        var id: String
+        var text: String
+        var trait: String
+        var confidence: Double
+        var evidence: Int
+    }
+
+    var insights: [Item]
+}
+
+extension ProfileController {
+    func insights(_ request: Request) async throws -> InsightsResponse {
+        let user = try request.currentUser()
+        let locale = try request.responseLocale(for: user)
+        let profile = try await request.kindred.profiles.profile(of: try user.requireID())
+        let insights = InsightBuilder.insights(from: profile, interestNames: request.kindred.interestNames)
+        return InsightsResponse(
+            insights: insights.map {
+                InsightsResponse.Item(
+                    id: $0.id, text: $0.text.text(locale), trait: $0.trait,
+                    confidence: ($0.confidence * 100).rounded() / 100, evidence: $0.evidence)
+            })
+    }
+}

@@ -14,6 +14,8 @@ public struct KindredServices: Sendable {
     public let profiles: ProfileRepository
     /// The question bank (ru/en), loaded once.
     public let questions: QuestionBank
+    /// Interest names in both languages (for insights).
+    public let interestNames: [String: LocalizedText]
     public let queue: JobQueue
     public let audio: AudioTools
     public let blobs: BlobStore
