@@ -62,6 +62,22 @@ struct DiaryAPITests {
         }
     }
 
+    @Test("odd but valid diaries (emoji only, mixed scripts, control characters) are analysed")
+    func oddDiaries() async throws {
+        try await withKindred { kindred in
+            let account = try await kindred.register()
+            for text in ["😀😀🎉🔥❤️", "Hello привет 漢字 עברית ÄÖÜ", "abc\u{1}\u{200B}\u{202E} нужен чайник"] {
+                let body = try JSONSerialization.data(withJSONObject: ["text": text])
+                let accepted = try await kindred.request(
+                    .POST, "/api/v1/diaries", token: account.token, body: body, contentType: "application/json")
+                #expect(accepted.status == .accepted, "\(text): \(accepted.text)")
+                let id = try #require(accepted.json["id"] as? String)
+                let done = try await kindred.waitForDiary(id, token: account.token, statuses: ["analyzed", "failed"])
+                #expect(done["status"] as? String == "analyzed", "\(text): \(done)")
+            }
+        }
+    }
+
     @Test("bad diaries are refused with a clear problem and nothing is stored")
     func badTextDiaries() async throws {
         try await withKindred { kindred in
@@ -86,6 +102,12 @@ struct DiaryAPITests {
                 #expect(
                     result.json["field"] as? String == String(query.prefix { $0 != "=" }), "\(query): \(result.text)")
             }
+            // Bytes that are not UTF-8 are refused before anything is read.
+            let garbage = try await kindred.request(
+                .POST, "/api/v1/diaries", token: account.token, body: Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x7D]),
+                contentType: "application/json")
+            #expect(garbage.status == .badRequest)
+            #expect(garbage.problemCode == "bad-utf8")
             let unauthenticated = try await kindred.request(.POST, "/api/v1/diaries", json: #"{"text":"hi"}"#)
             #expect(unauthenticated.status == .unauthorized)
             let list = try await kindred.request(.GET, "/api/v1/diaries", token: account.token).json

@@ -40,3 +40,46 @@ struct DiaryAnalyzerTests {
         #expect(analyzer.analyze("Всё плохо, я больше не хочу жить").safety.pausesMatching)
     }
 }
+
+@Suite("Bad input to the analysis")
+struct AnalyzerBadInputTests {
+    static let analyzer = try! DiaryAnalyzer()
+
+    @Test(
+        "empty, emoji-only, 10,000 words, mixed scripts and binary garbage give an analysis, never a crash",
+        arguments: [
+            "", "   \n\t ", "😀😀🎉🔥❤️", String(repeating: "Сегодня гуляла в парке, нужен чайник. ", count: 1_700),
+            "Hello привет ЁЖИК hedgehog 123 ÄÖÜ ﷽ 漢字 עברית", "\u{0}\u{1}\u{FFFD}\u{FFFD}\u{7F}\u{200B}\u{202E}abc",
+        ])
+    func badInput(text: String) {
+        let analysis = Self.analyzer.analyze(text)
+        #expect(analysis.style.words >= 0)
+        #expect(analysis.emotions.valence.isFinite)
+        #expect((-1...1).contains(analysis.emotions.valence))
+        #expect(!analysis.safety.pausesMatching)
+        if text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            #expect(analysis.needs.isEmpty && analysis.interests.isEmpty)
+        }
+    }
+
+    @Test("garbage bytes decoded leniently are just text")
+    func randomBytes() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50 {
+            let bytes = (0..<Int.random(in: 0..<2_000, using: &generator)).map { _ in
+                UInt8.random(in: 0...255, using: &generator)
+            }
+            let text = String(decoding: bytes, as: UTF8.self)
+            let analysis = Self.analyzer.analyze(text)
+            #expect(analysis.style.words >= 0)
+        }
+    }
+
+    @Test("10,000 words: the whole text is read (the need at its end is found)")
+    func longDiary() {
+        let text = String(repeating: "Сегодня был обычный день и я гуляла. ", count: 1_700) + "Отдам велосипед."
+        let analysis = Self.analyzer.analyze(text)
+        #expect(analysis.style.words > 10_000)
+        #expect(analysis.offers.contains { $0.concept == "bicycle" })
+    }
+}
