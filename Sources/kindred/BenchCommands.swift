@@ -6,7 +6,50 @@ import KindredCore
 /// `kindred bench …`: measurements quoted in docs/PERFORMANCE.md.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (numbers for docs/PERFORMANCE.md).", subcommands: [Gateway.self])
+        abstract: "Benchmarks (numbers for docs/PERFORMANCE.md).", subcommands: [Gateway.self, Analysis.self])
+
+    struct Analysis: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Local analysis of 250-word diaries on one core, Russian and English separately.")
+
+        @ArgumentParser.Option(help: "The labelled set the diaries are assembled from.")
+        var file: String = "Tests/Quality/diaries.jsonl"
+
+        @ArgumentParser.Option(help: "Diaries per language.")
+        var count: Int = 5_000
+
+        func run() async throws {
+            guard let data = FileManager.default.contents(atPath: file) else {
+                throw ValidationError("cannot read \(file) (run from the repository, or pass --file)")
+            }
+            let set = try QualityEvaluation.load(data)
+            let analyzer = try DiaryAnalyzer()
+            for language in ["ru", "en"] {
+                // 250-word diaries made of the set's real snippets, each diary a different mix.
+                let snippets = set.filter { $0.lang == language }.map(\.text)
+                var diaries: [String] = []
+                var index = 0
+                for _ in 0..<50 {
+                    var words: [Substring] = []
+                    while words.count < 250 {
+                        words += snippets[index % snippets.count].split(separator: " ")
+                        index += 7
+                    }
+                    diaries.append(words.prefix(250).joined(separator: " "))
+                }
+                for diary in diaries.prefix(20) { _ = analyzer.analyze(diary) }  // warm up
+                let started = ContinuousClock.now
+                var words = 0
+                for n in 0..<count { words += analyzer.analyze(diaries[n % diaries.count]).style.words }
+                let seconds = (ContinuousClock.now - started).components
+                let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18
+                print(
+                    String(
+                        format: "%@: %d diaries of 250 words in %.2f s on one core: %.0f diaries/s (%.0f words/s)",
+                        language, count, elapsed, Double(count) / elapsed, Double(words) / elapsed))
+            }
+        }
+    }
 
     struct Gateway: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
