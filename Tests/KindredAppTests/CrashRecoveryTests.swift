@@ -177,7 +177,9 @@ struct CrashRecoveryTests {
         await server.wait()
         let jobs = try await JobRecord.query(on: store.database()).all()
         #expect(jobs.count == diaries)
-        #expect(jobs.allSatisfy { $0.state == "done" && $0.attempts == 1 }, "no job ran twice")
+        #expect(
+            jobs.allSatisfy { $0.state == "done" && $0.attempts == 1 },
+            "no job ran twice: \(jobs.filter { $0.attempts != 1 }.map { "\($0.state) \($0.attempts) \($0.lastError ?? "")" })")
     }
 }
 

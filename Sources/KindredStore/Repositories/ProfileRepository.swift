@@ -4,8 +4,9 @@ import KindredCore
 import SQLKit
 
 /// The living profile: applies each analysed diary exactly once, keeps every version, records significant
-/// changes. Updates are optimistic: a version is written only over the version it was computed from, so two
-/// workers updating one person's profile at once cannot lose a diary (the loser's job retries).
+/// changes. Writers of one person's profile queue behind a row lock on PostgreSQL; on top of that every
+/// write is optimistic (only over the version it was computed from) and retried on a conflict, so no
+/// diary is lost or counted twice whatever the concurrency.
 public struct ProfileRepository: Sendable {
     let database: @Sendable () -> any Database
     let cipher: PersonalDataCipher
@@ -47,10 +48,38 @@ public struct ProfileRepository: Sendable {
     /// changes, or nil when the diary was already taken in.
     @discardableResult
     public func apply(_ analysis: DiaryAnalysis, from diary: DiaryRecord) async throws -> (Profile, [ProfileChange])? {
+        try await retryingConflicts { try await applyOnce(analysis, from: diary) }
+    }
+
+    /// Runs an optimistic update again (re-reading the profile) when another writer got there first: two
+    /// diaries of one person analysed at once by two workers both land, neither job fails for it.
+    func retryingConflicts<T>(_ body: () async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            do {
+                return try await body()
+            } catch is Conflict where attempt < 8 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(Int64.random(in: 5...(20 * Int64(attempt)))))
+            }
+        }
+    }
+
+    /// Queues writers of one person's profile behind each other on PostgreSQL (a row lock on the person),
+    /// so concurrent workers wait instead of conflicting; SQLite runs one transaction at a time anyway.
+    private func lockPerson(_ userID: UUID, on tx: any Database) async throws {
+        guard let sql = tx as? any SQLDatabase, sql.dialect.name == "postgresql" else { return }
+        _ = try await sql.raw("SELECT id FROM users WHERE id = \(bind: userID) FOR UPDATE").all()
+    }
+
+    private func applyOnce(_ analysis: DiaryAnalysis, from diary: DiaryRecord) async throws -> (
+        Profile, [ProfileChange]
+    )? {
         let diaryID = try diary.requireID()
         let userID = diary.$user.id
         let at = diary.createdAt ?? Date()
         return try await database().transaction { tx in
+            try await lockPerson(userID, on: tx)
             guard let fresh = try await DiaryRecord.find(diaryID, on: tx), fresh.profileVersion == nil else {
                 return nil
             }
@@ -134,7 +163,14 @@ public struct ProfileRepository: Sendable {
     public func answer(
         _ answer: Question.Answer, to question: Question, bank: QuestionBank, userID: UUID, at date: Date = Date()
     ) async throws -> RecordedAnswer {
+        try await retryingConflicts { try await answerOnce(answer, to: question, bank: bank, userID: userID, at: date) }
+    }
+
+    private func answerOnce(
+        _ answer: Question.Answer, to question: Question, bank: QuestionBank, userID: UUID, at date: Date
+    ) async throws -> RecordedAnswer {
         try await database().transaction { tx in
+            try await lockPerson(userID, on: tx)
             let row = try await ProfileRecord.find(userID, on: tx)
             let current: Profile =
                 try row.map {
