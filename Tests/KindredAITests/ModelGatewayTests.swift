@@ -410,7 +410,14 @@ struct GatewayBudgetTests {
                 ChatRequest(messages: [.user("four")]), context: ModelCallContext(task: ModelTask.chat, userID: user))
             #expect(chat.provider == "local")
             #expect(chat.degradedFrom == .cheap, "a cheap task past the budget says it was moved to a free model")
-            #expect(strong.log.count == 1 && cheap.log.count == 1 && local.log.count == 2)
+            // Which server saw which message (a transport retry on a loaded machine may repeat one, so the
+            // messages are compared, not the raw request counts).
+            func messages(_ double: OpenAICompatibleDouble) -> Set<String> {
+                Set(double.log.requests.compactMap { (($0.json["messages"] as? [[String: Any]])?.last?["content"]) as? String })
+            }
+            #expect(messages(strong) == ["one"])
+            #expect(messages(cheap) == ["two"])
+            #expect(messages(local) == ["three", "four"])
         }
     }
 
