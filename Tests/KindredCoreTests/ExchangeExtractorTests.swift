@@ -21,6 +21,14 @@ struct ExchangeExtractorTests {
         #expect(intents("I really need a kettle") == ["need:kettle"])
     }
 
+    @Test("asking who needs a thing is offering it; «больше не нужен» alone is not")
+    func questionsThatOffer() {
+        #expect(intents("Кому-нибудь нужны гантели?") == ["offer:weights"])
+        #expect(intents("Никому не нужен аквариум?") == ["offer:aquarium"])
+        #expect(intents("Does anybody need a TV?") == ["offer:tv"])
+        #expect(intents("Мне больше не нужен чайник, соседка подарила свой.") == [])
+    }
+
     @Test("offers: giving away, selling with a price, for free")
     func offers() throws {
         #expect(intents("Отдам велосипед, почти новый") == ["offer:bicycle"])

@@ -114,8 +114,12 @@ public struct ExchangeExtractor: Sendable {
                     distance($0.tokens, mention.tokens) < distance($1.tokens, mention.tokens)
                 })
             else { continue }
+            // «Никому не нужен аквариум?» asks who wants it: the «не» belongs to the offer, not to the mention.
+            // (Other cues with a negation inside, like «больше не нужен», stay negations of the mention.)
+            let asksAround = tokens[nearest.tokens.lowerBound].token.text == "никому"
+            let outsideCue = asksAround ? negationCues.subtracting(nearest.tokens) : negationCues
             if negation.isNegated(nearest.tokens, in: tokens, cueIndices: negationCues)
-                || negation.isNegated(mention.tokens, in: tokens, cueIndices: negationCues)
+                || negation.isNegated(mention.tokens, in: tokens, cueIndices: outsideCue)
             {
                 continue
             }
