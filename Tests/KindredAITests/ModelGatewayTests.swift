@@ -167,11 +167,11 @@ struct GatewayCachingTests {
                 configuration: ModelGatewayConfiguration(
                     embeddings: [
                         ModelEndpoint<any EmbeddingProvider>(
-                            provider: double.provider(), model: "bge-m3", concurrency: 2, timeout: .seconds(10))
+                            provider: double.provider(), model: "bge-m3", concurrency: 2, timeout: .seconds(120))
                     ],
                     transcription: [
                         ModelEndpoint<any SpeechRecognitionProvider>(
-                            provider: double.provider(), model: "whisper-1", concurrency: 2, timeout: .seconds(10))
+                            provider: double.provider(), model: "whisper-1", concurrency: 2, timeout: .seconds(120))
                     ],
                     retry: .fast))
             let audio = Data((0..<8000).map { UInt8(truncatingIfNeeded: $0) })
@@ -194,11 +194,11 @@ struct GatewayCachingTests {
                 configuration: ModelGatewayConfiguration(
                     embeddings: [
                         ModelEndpoint<any EmbeddingProvider>(
-                            provider: double.provider(), model: "bge-m3", concurrency: 2, timeout: .seconds(10))
+                            provider: double.provider(), model: "bge-m3", concurrency: 2, timeout: .seconds(120))
                     ],
                     transcription: [
                         ModelEndpoint<any SpeechRecognitionProvider>(
-                            provider: double.provider(), model: "whisper-1", concurrency: 2, timeout: .seconds(10))
+                            provider: double.provider(), model: "whisper-1", concurrency: 2, timeout: .seconds(120))
                     ],
                     retry: .fast))
             let audio = Data(repeating: 7, count: 4000)

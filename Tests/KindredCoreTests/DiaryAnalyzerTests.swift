@@ -51,8 +51,8 @@ struct AnalyzerBadInputTests {
             "", "   \n\t ", "😀😀🎉🔥❤️", String(repeating: "Сегодня гуляла в парке, нужен чайник. ", count: 1_700),
             "Hello привет ЁЖИК hedgehog 123 ÄÖÜ ﷽ 漢字 עברית", "\u{0}\u{1}\u{FFFD}\u{FFFD}\u{7F}\u{200B}\u{202E}abc",
         ])
-    func badInput(text: String) {
-        let analysis = Self.analyzer.analyze(text)
+    func badInput(text: String) async {
+        let analysis = await offPool { Self.analyzer.analyze(text) }
         #expect(analysis.style.words >= 0)
         #expect(analysis.emotions.valence.isFinite)
         #expect((-1...1).contains(analysis.emotions.valence))
@@ -63,22 +63,23 @@ struct AnalyzerBadInputTests {
     }
 
     @Test("garbage bytes decoded leniently are just text")
-    func randomBytes() {
-        var generator = SystemRandomNumberGenerator()
-        for _ in 0..<50 {
-            let bytes = (0..<Int.random(in: 0..<2_000, using: &generator)).map { _ in
-                UInt8.random(in: 0...255, using: &generator)
+    func randomBytes() async {
+        let words = await offPool {
+            var generator = SystemRandomNumberGenerator()
+            return (0..<50).map { _ in
+                let bytes = (0..<Int.random(in: 0..<2_000, using: &generator)).map { _ in
+                    UInt8.random(in: 0...255, using: &generator)
+                }
+                return Self.analyzer.analyze(String(decoding: bytes, as: UTF8.self)).style.words
             }
-            let text = String(decoding: bytes, as: UTF8.self)
-            let analysis = Self.analyzer.analyze(text)
-            #expect(analysis.style.words >= 0)
         }
+        #expect(words.count == 50 && words.allSatisfy { $0 >= 0 })
     }
 
     @Test("10,000 words: the whole text is read (the need at its end is found)")
-    func longDiary() {
+    func longDiary() async {
         let text = String(repeating: "Сегодня был обычный день и я гуляла. ", count: 1_700) + "Отдам велосипед."
-        let analysis = Self.analyzer.analyze(text)
+        let analysis = await offPool { Self.analyzer.analyze(text) }
         #expect(analysis.style.words > 10_000)
         #expect(analysis.offers.contains { $0.concept == "bicycle" })
     }

@@ -66,7 +66,7 @@ extension OpenAICompatibleDouble {
         -> ModelEndpoint<any ChatModelProvider>
     {
         ModelEndpoint<any ChatModelProvider>(
-            provider: provider(name: name), model: model, concurrency: concurrency, timeout: .seconds(60), free: free)
+            provider: provider(name: name), model: model, concurrency: concurrency, timeout: .seconds(120), free: free)
     }
 }
 
@@ -87,7 +87,7 @@ extension YandexGPTDouble {
 
     func chatEndpoint(model: String, concurrency: Int = 8) -> ModelEndpoint<any ChatModelProvider> {
         ModelEndpoint<any ChatModelProvider>(
-            provider: provider(), model: model, concurrency: concurrency, timeout: .seconds(60))
+            provider: provider(), model: model, concurrency: concurrency, timeout: .seconds(120))
     }
 }
 
