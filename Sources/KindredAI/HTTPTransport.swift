@@ -14,33 +14,17 @@ struct HTTPTransport: Sendable {
     func post(
         _ url: String, headers: HTTPHeaders, body: Data, timeout: Duration
     ) async throws -> (status: Int, headers: HTTPHeaders, body: Data) {
-        var request = HTTPClientRequest(url: url)
-        request.method = .POST
-        request.headers = headers
-        request.body = .bytes(ByteBuffer(bytes: body))
-        let response: HTTPClientResponse
+        let response = try await open(url, headers: headers, body: body, timeout: timeout)
         do {
-            response = try await client.execute(request, timeout: timeAmount(timeout))
+            let bytes = try await response.body.collect(upTo: maxResponseBytes)
+            return (Int(response.status.code), response.headers, Data(bytes.readableBytesView))
         } catch {
             throw Self.classify(error)
         }
-        let bytes: ByteBuffer
-        do {
-            bytes = try await response.body.collect(upTo: maxResponseBytes)
-        } catch {
-            throw Self.classify(error)
-        }
-        let data = Data(bytes.readableBytesView)
-        let status = Int(response.status.code)
-        guard (200..<300).contains(status) else {
-            throw ModelProviderError.http(
-                status: status, retryAfterSeconds: Self.retryAfter(response.headers),
-                message: Self.errorMessage(data))
-        }
-        return (status, response.headers, data)
     }
 
-    /// Opens a streaming POST: the status is checked, then the body is handed over chunk by chunk.
+    /// Sends a POST and checks the status (an error status becomes `ModelProviderError.http` with the
+    /// provider's own message); the body is left to the caller, whole (`post`) or chunk by chunk (streams).
     func open(_ url: String, headers: HTTPHeaders, body: Data, timeout: Duration) async throws -> HTTPClientResponse {
         var request = HTTPClientRequest(url: url)
         request.method = .POST

@@ -508,7 +508,7 @@ public final class ModelGateway: Sendable {
             }
             runtime.inFlight.decrement()
             runtime.slots.release()
-            runtime.duration.recordNanoseconds(Int64((ContinuousClock.now - started).seconds * 1e9))
+            runtime.duration.recordNanoseconds(Int64((ContinuousClock.now - started).inSeconds * 1e9))
             switch outcome {
             case .success(let value):
                 runtime.breaker.recordSuccess()
@@ -545,7 +545,7 @@ public final class ModelGateway: Sendable {
             guard let data = try await store.load(key: key, now: Date()),
                 let answer = try? JSONDecoder().decode(CachedAnswer.self, from: data)
             else { return nil }
-            memory.put(key, answer, expires: Date().addingTimeInterval(configuration.cacheTTL.seconds))
+            memory.put(key, answer, expires: Date().addingTimeInterval(configuration.cacheTTL.inSeconds))
             return extract(answer)
         } catch {
             logger.warning("model cache read failed", metadata: ["error": "\(error)"])
@@ -554,7 +554,7 @@ public final class ModelGateway: Sendable {
     }
 
     private func remember(_ key: String, _ answer: CachedAnswer, owner: UUID?) async {
-        let expires = Date().addingTimeInterval(configuration.cacheTTL.seconds)
+        let expires = Date().addingTimeInterval(configuration.cacheTTL.inSeconds)
         memory.put(key, answer, expires: expires)
         guard let store else { return }
         do {
@@ -595,7 +595,7 @@ public final class ModelGateway: Sendable {
         return ModelUsageEntry(
             day: UsageAccountant.day(now), userID: context.userID, task: context.task, tier: tier, provider: provider,
             model: model, outcome: outcome, promptTokens: usage.promptTokens, completionTokens: usage.completionTokens,
-            costUSD: cost.usd, costRUB: cost.rub, durationMilliseconds: (ContinuousClock.now - started).milliseconds,
+            costUSD: cost.usd, costRUB: cost.rub, durationMilliseconds: Int((ContinuousClock.now - started).inMilliseconds),
             at: now)
     }
 
@@ -703,17 +703,5 @@ final class EndpointRuntime<Provider: Sendable>: Sendable {
         Counter(
             label: "kindred_ai_upstream_calls_total",
             dimensions: [("provider", name), ("model", endpoint.model), ("outcome", outcome)])
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-
-    var milliseconds: Int {
-        let (seconds, attoseconds) = components
-        return Int(seconds * 1000 + attoseconds / 1_000_000_000_000_000)
     }
 }

@@ -41,8 +41,7 @@ struct Bench: AsyncParsableCommand {
                 let started = ContinuousClock.now
                 var words = 0
                 for n in 0..<count { words += analyzer.analyze(diaries[n % diaries.count]).style.words }
-                let seconds = (ContinuousClock.now - started).components
-                let elapsed = Double(seconds.seconds) + Double(seconds.attoseconds) / 1e18
+                let elapsed = (ContinuousClock.now - started).inSeconds
                 print(
                     String(
                         format: "%@: %d diaries of 250 words in %.2f s on one core: %.0f diaries/s (%.0f words/s)",

@@ -99,8 +99,8 @@ public enum GatewayBenchmark {
         let clock = ContinuousClock()
         // Interleaved so both see the same machine.
         for _ in 0..<calls {
-            directTimes.append(try await clock.measure { try await direct() }.milliseconds)
-            gatewayTimes.append(try await clock.measure { _ = try await gateway.chat(uncached, context: context) }.milliseconds)
+            directTimes.append(try await clock.measure { try await direct() }.inMilliseconds)
+            gatewayTimes.append(try await clock.measure { _ = try await gateway.chat(uncached, context: context) }.inMilliseconds)
         }
         let overhead = Overhead(
             calls: calls, directP50Milliseconds: percentile(directTimes, 0.5),
@@ -116,7 +116,7 @@ public enum GatewayBenchmark {
                 precondition(hit.source == .cache)
             }
         }
-        return (overhead, Double(cacheLookups) / elapsed.secondsValue)
+        return (overhead, Double(cacheLookups) / elapsed.inSeconds)
     }
 
     // MARK: 3 + 4: with the sidecar
@@ -173,8 +173,8 @@ public enum GatewayBenchmark {
             throughGateway = min(throughGateway, try await concurrently(11 + round * 2, viaGateway: true))
         }
         return Batching(
-            requests: requests, maxTokens: maxTokens, sequentialSeconds: sequential.secondsValue,
-            gatewayConcurrentSeconds: throughGateway.secondsValue, directConcurrentSeconds: direct.secondsValue,
+            requests: requests, maxTokens: maxTokens, sequentialSeconds: sequential.inSeconds,
+            gatewayConcurrentSeconds: throughGateway.inSeconds, directConcurrentSeconds: direct.inSeconds,
             completionTokens: tokens)
     }
 
@@ -188,7 +188,7 @@ public enum GatewayBenchmark {
         for _ in 0..<3 {
             let started = ContinuousClock.now
             text = try await provider.transcribe(request, model: "whisper-base", timeout: .seconds(300)).text
-            best = min(best, (ContinuousClock.now - started).secondsValue)
+            best = min(best, (ContinuousClock.now - started).inSeconds)
         }
         return Whisper(audioSeconds: seconds, processingSeconds: best, realTimeFactor: best / seconds, transcript: text)
     }
@@ -198,13 +198,4 @@ public enum GatewayBenchmark {
         let sorted = values.sorted()
         return sorted[min(sorted.count - 1, Int((Double(sorted.count - 1) * p).rounded()))]
     }
-}
-
-extension Duration {
-    var secondsValue: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-
-    var milliseconds: Double { secondsValue * 1000 }
 }
