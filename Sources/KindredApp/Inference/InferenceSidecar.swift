@@ -155,7 +155,7 @@ public struct InferenceSidecar: Sendable {
         if let info = await running(client: client) { return Started(info: info, ownedProcess: nil) }
         try await prepareEnvironment()
         try? FileManager.default.removeItem(at: stateFile)
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: logFile)
         try log.seekToEnd()
 

@@ -56,13 +56,13 @@ public struct DiaryAnalyzer: Sendable {
     /// The safety lexicon, also the source of help messages and resources.
     public let safety: SafetyDetector
 
-    private static let singular: Set<String> = [
+    private static let singular: Set<WordKey> = Set(forms: [
         "я", "мне", "меня", "мной", "мой", "моя", "моё", "мое", "мои", "i", "me", "my", "mine", "myself", "i'm", "i've",
         "i'd", "i'll",
-    ]
-    private static let plural: Set<String> = [
+    ])
+    private static let plural: Set<WordKey> = Set(forms: [
         "мы", "нас", "нам", "нами", "наш", "наша", "наше", "наши", "we", "us", "our", "ours", "we're", "we've",
-    ]
+    ])
 
     public init() throws {
         let stemming = Stemming()
@@ -79,15 +79,14 @@ public struct DiaryAnalyzer: Sendable {
 
     public func analyze(_ text: String) -> DiaryAnalysis {
         let tokens = stemming.stemmed(text)
-        let guess = detector.detect(tokens: tokens.map(\.token))
-        let intents = exchange.intents(in: tokens, original: text)
+        let guess = detector.detect(stemmed: tokens)
+        let located = exchange.located(in: tokens, original: text)
+        let intents = located.map(\.intent)
         // An interest said as part of an exchange («продаю велосипед») is not a hobby.
-        let exchangeText = Set(intents.map(\.text))
+        let exchangeSentences = Set(located.map(\.sentence))
         var interestCounts: [String: Int] = [:]
-        for mention in interests.mentions(in: tokens) {
-            let sentence = tokens[mention.tokens.lowerBound].token.sentence
-            let sentenceText = intents.isEmpty ? nil : tokens.sentenceText(sentence, in: text)
-            if let sentenceText, exchangeText.contains(sentenceText) { continue }
+        for mention in interests.mentions(in: tokens)
+        where !exchangeSentences.contains(tokens[mention.tokens.lowerBound].token.sentence) {
             interestCounts[mention.payload, default: 0] += 1
         }
         let interestList = interestCounts.map { DiaryAnalysis.Interest(id: $0.key, weight: 1 - exp(-Double($0.value))) }
@@ -120,12 +119,12 @@ public struct DiaryAnalyzer: Sendable {
             switch token.token.kind {
             case .word:
                 words += 1
-                if Self.singular.contains(token.token.text) { singular += 1 }
-                if Self.plural.contains(token.token.text) { plural += 1 }
+                if Self.singular.contains(token.formKey) { singular += 1 }
+                if Self.plural.contains(token.formKey) { plural += 1 }
             case .emoji: emoji += 1
             case .punctuation:
-                if token.token.text.contains("?") { questions.insert(token.token.sentence) }
-                if token.token.text.contains("!") { exclamations.insert(token.token.sentence) }
+                if token.token.text.utf8.contains(UInt8(ascii: "?")) { questions.insert(token.token.sentence) }
+                if token.token.text.utf8.contains(UInt8(ascii: "!")) { exclamations.insert(token.token.sentence) }
             default: break
             }
         }

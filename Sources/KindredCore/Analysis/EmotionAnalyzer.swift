@@ -36,14 +36,14 @@ public struct EmotionReading: Codable, Sendable, Equatable {
 /// little unpleasant — negated emotion words are weaker than their opposites, Kiritchenko & Mohammad, 2016).
 public struct EmotionAnalyzer: Sendable {
     private let terms: PhraseMatcher<EmotionTerm>
-    private let intensifiers: [String: Double]
+    private let intensifiers: [WordKey: Double]
     private let negation: NegationScope
 
     public init(terms: [EmotionTerm], cues: Cues, stemming: Stemming = Stemming()) {
         self.terms = PhraseMatcher(terms.map { ($0.term, $0) }, stemming: stemming)
-        var intensifiers: [String: Double] = [:]
+        var intensifiers: [WordKey: Double] = [:]
         for case .weighted(let term, let multiplier) in cues.items("intensifiers") {
-            intensifiers[term.lowercased()] = multiplier
+            intensifiers[WordKey(term.lowercased())] = multiplier
         }
         self.intensifiers = intensifiers
         negation = NegationScope(cues: cues.phrases("negation"), window: 2, stemming: stemming)
@@ -73,7 +73,7 @@ public struct EmotionAnalyzer: Sendable {
             let term = match.payload
             var weight = 1.0
             let before = match.tokens.lowerBound - 1
-            if before >= 0, let multiplier = intensifiers[tokens[before].token.text] { weight *= multiplier }
+            if before >= 0, let multiplier = intensifiers[tokens[before].formKey] { weight *= multiplier }
             var valence = term.valence
             var emotions = term.emotions
             if negation.isNegated(match.tokens, in: tokens, cueIndices: negationCues) {

@@ -44,9 +44,9 @@ public struct ExchangeExtractor: Sendable {
     private let freeCues: PhraseMatcher<Bool>
     private let negation: NegationScope
     private let conditions: PhraseMatcher<String>
-    private let multipliers: [String: Double]
-    private let currencies: [String: String]
-    private let priceMarkers: Set<String>
+    private let multipliers: [WordKey: Double]
+    private let currencies: [WordKey: String]
+    private let priceMarkers: Set<WordKey>
 
     public init(taxonomy: ConceptLexicon, cues: Cues, stemming: Stemming = Stemming()) {
         self.stemming = stemming
@@ -70,17 +70,17 @@ public struct ExchangeExtractor: Sendable {
             conditionPhrases += terms.map { ($0, id) }
         }
         conditions = PhraseMatcher(conditionPhrases, on: .form, stemming: stemming)
-        var multipliers: [String: Double] = [:]
+        var multipliers: [WordKey: Double] = [:]
         for case .weighted(let term, let multiplier) in cues.items("priceMultipliers") {
-            multipliers[term.lowercased()] = multiplier
+            multipliers[WordKey(term.lowercased())] = multiplier
         }
         self.multipliers = multipliers
-        var currencies: [String: String] = [:]
+        var currencies: [WordKey: String] = [:]
         for case .currency(let term, let code) in cues.items("currencies") {
-            currencies[term.lowercased()] = code
+            currencies[WordKey(term.lowercased())] = code
         }
         self.currencies = currencies
-        priceMarkers = Set(cues.phrases("priceMarkers").map { $0.lowercased() })
+        priceMarkers = Set(forms: cues.phrases("priceMarkers").map { $0.lowercased() })
     }
 
     /// The bundled taxonomy and cues.
@@ -93,13 +93,18 @@ public struct ExchangeExtractor: Sendable {
     }
 
     public func intents(in tokens: [StemmedToken], original: String) -> [ExchangeIntent] {
+        located(in: tokens, original: original).map(\.intent)
+    }
+
+    /// The intents with the index of the sentence each was said in.
+    func located(in tokens: [StemmedToken], original: String) -> [(intent: ExchangeIntent, sentence: Int)] {
         let mentions = taxonomy.mentions(in: tokens)
         guard !mentions.isEmpty else { return [] }
         let cueMatches = cues.matches(in: tokens)
         let negationCues = negation.cueIndices(in: tokens)
         let conditionMatches = conditions.matches(in: tokens)
         let freeSentences = Set(freeCues.matches(in: tokens).map { tokens[$0.tokens.lowerBound].token.sentence })
-        var results: [ExchangeIntent] = []
+        var results: [(intent: ExchangeIntent, sentence: Int)] = []
         var seen = Set<String>()
         for mention in mentions {
             guard let concept = taxonomy.concept(mention.payload), let kind = concept.kind else { continue }
@@ -137,12 +142,12 @@ public struct ExchangeExtractor: Sendable {
             let (price, currency) = price(in: tokens, sentence: sentence)
             let condition = conditionMatches.first { tokens[$0.tokens.lowerBound].token.sentence == sentence }?.payload
             let gap = distance(nearest.tokens, mention.tokens)
-            results.append(
+            results.append((
                 ExchangeIntent(
                     stance: stance, kind: kind, concept: concept.id,
                     text: tokens.sentenceText(sentence, in: original),
                     price: price, currency: currency, free: freeSentences.contains(sentence), condition: condition,
-                    confidence: gap <= 2 ? 0.9 : (gap <= 6 ? 0.7 : 0.5)))
+                    confidence: gap <= 2 ? 0.9 : (gap <= 6 ? 0.7 : 0.5)), sentence))
         }
         return results
     }
@@ -161,7 +166,7 @@ public struct ExchangeExtractor: Sendable {
             var currency: String?
             var priced = false
             if index > 0 {
-                let before = tokens[index - 1].token.text.lowercased()
+                let before = tokens[index - 1].formKey
                 if priceMarkers.contains(before) { priced = true }
                 if let code = currencies[before] {
                     currency = code
@@ -170,7 +175,7 @@ public struct ExchangeExtractor: Sendable {
             }
             var next = index + 1
             if next < tokens.count, tokens[next].token.sentence == sentence {
-                let after = tokens[next].token.text.lowercased()
+                let after = tokens[next].formKey
                 if let multiplier = multipliers[after] {
                     value *= multiplier
                     priced = true
@@ -178,7 +183,7 @@ public struct ExchangeExtractor: Sendable {
                 }
             }
             if next < tokens.count, tokens[next].token.sentence == sentence {
-                let after = tokens[next].token.text.lowercased()
+                let after = tokens[next].formKey
                 if let code = currencies[after] {
                     currency = code
                     priced = true

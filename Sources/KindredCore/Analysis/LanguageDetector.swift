@@ -72,10 +72,20 @@ public struct LanguageDetector: Sendable {
     /// - Parameter tokens: the tokens of one text, in order.
     /// - Returns: the same guess `detect(_:)` gives for the text.
     public func detect(tokens: [Token]) -> LanguageGuess {
+        detect(tokens, token: { $0 }, key: { WordKey($0.text) })
+    }
+
+    /// Detects the language from stemmed tokens (the analysis path: their keys are already hashed).
+    public func detect(stemmed tokens: [StemmedToken]) -> LanguageGuess {
+        detect(tokens, token: \.token, key: \.formKey)
+    }
+
+    private func detect<Item>(_ tokens: [Item], token form: (Item) -> Token, key: (Item) -> WordKey) -> LanguageGuess {
         var tally = Tally()
         var sentence = SentenceRuns()
         var currentSentence = -1
-        for token in tokens {
+        for item in tokens {
+            let token = form(item)
             if token.sentence != currentSentence {
                 sentence.finish(into: &tally)
                 currentSentence = token.sentence
@@ -87,11 +97,12 @@ public struct LanguageDetector: Sendable {
             case .latin: language = .english
             case .mixed, .none: continue
             }
-            if language == .english && FunctionWords.neutral.contains(token.text) { continue }
+            let word = key(item)
+            if language == .english && FunctionWords.neutral.contains(word) { continue }
             let isFunctionWord =
                 language == .russian
-                ? FunctionWords.russian.contains(token.text)
-                : FunctionWords.english.contains(token.text)
+                ? FunctionWords.russian.contains(word)
+                : FunctionWords.english.contains(word)
             sentence.add(language, isFunctionWord: isFunctionWord, capitalised: Self.isCapitalised(token))
         }
         sentence.finish(into: &tally)
@@ -246,7 +257,7 @@ private struct Tally {
 /// of frequency lists (Lyashevskaya & Sharoff's Russian National Corpus dictionary; the COCA
 /// top 100 for English), leaving out words that are also common loans or names.
 private enum FunctionWords {
-    static let russian: Set<String> = [
+    static let russian: Set<WordKey> = Set(forms: [
         "и", "в", "во", "не", "на", "я", "что", "чтобы", "с", "со", "а", "как", "это", "этот",
         "эта", "эти", "по", "но", "он", "она", "оно", "они", "мы", "ты", "вы", "у", "к", "ко",
         "за", "из", "от", "до", "же", "так", "вот", "был", "была", "было", "были", "быть", "мне",
@@ -257,9 +268,9 @@ private enum FunctionWords {
         "ли", "ни", "то", "чем", "кто", "себя", "сам", "сама", "какой", "который", "даже",
         "просто", "ведь", "вообще", "опять", "снова", "всего", "зато", "хотя", "лишь", "будет",
         "буду", "есть", "надо", "можно", "нужно",
-    ]
+    ])
 
-    static let english: Set<String> = [
+    static let english: Set<WordKey> = Set(forms: [
         "the", "a", "an", "and", "or", "but", "so", "to", "of", "in", "on", "at", "for", "with",
         "from", "by", "about", "as", "into", "i", "i'm", "i've", "i'd", "i'll", "me", "my",
         "myself", "you", "your", "he", "she", "it", "it's", "its", "we", "they", "them", "our",
@@ -269,8 +280,8 @@ private enum FunctionWords {
         "what", "when", "where", "who", "how", "why", "if", "then", "than", "there", "here",
         "some", "all", "will", "would", "can", "could", "should", "today", "too", "also",
         "because", "out", "up", "got", "again", "still",
-    ]
+    ])
 
     /// Latin interjections people drop into any language; they are evidence of neither.
-    static let neutral: Set<String> = ["ok", "okay", "lol", "omg", "wow", "haha", "hahaha"]
+    static let neutral: Set<WordKey> = Set(forms: ["ok", "okay", "lol", "omg", "wow", "haha", "hahaha"])
 }

@@ -14,7 +14,8 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
     }
 
     struct Entry: Sendable {
-        let keys: [String]
+        /// `Vocabulary` ids of the phrase's stems or forms.
+        let keys: [Int32]
         let key: Key
         let order: Int
         let payload: Payload
@@ -27,9 +28,12 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
         public let tokens: Range<Int>
     }
 
-    /// Entries by their first key, longest first, so the first hit at a position is the longest.
-    private let byFirstStem: [String: [Entry]]
-    private let byFirstForm: [String: [Entry]]
+    /// Entries by the vocabulary id of their first key, longest first, so the first hit at a position is
+    /// the longest: `groups[firstStem[id]]` (−1: no phrase starts with that stem). Ids past the end of
+    /// the table were numbered after this matcher was built and start none of its phrases.
+    private let firstStem: [Int32]
+    private let firstForm: [Int32]
+    private let groups: [[Entry]]
     public let key: Key
 
     /// Builds a matcher from phrases in any language; each phrase is tokenized and stemmed the same way
@@ -38,14 +42,15 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
     /// collide with unrelated words. When two phrases are the same words, the first one given wins.
     public init(_ phrases: [(phrase: String, payload: Payload)], on key: Key = .stem, stemming: Stemming = Stemming()) {
         self.key = key
-        var stems: [String: [Entry]] = [:]
-        var forms: [String: [Entry]] = [:]
+        var stems: [Int32: [Entry]] = [:]
+        var forms: [Int32: [Entry]] = [:]
+        let vocabulary = Vocabulary.shared
         for (order, (phrase, payload)) in phrases.enumerated() {
             let exact = phrase.hasPrefix("=")
             let entryKey: Key = exact ? .form : key
             let keys = stemming.stemmed(exact ? String(phrase.dropFirst()) : phrase)
                 .filter { $0.token.kind != .punctuation }
-                .map { Self.key(of: $0, entryKey) }
+                .map { vocabulary.intern(entryKey == .stem ? $0.stemKey : $0.formKey) }
             guard let first = keys.first else { continue }
             let entry = Entry(keys: keys, key: entryKey, order: order, payload: payload)
             switch entryKey {
@@ -56,31 +61,48 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
         func ranked(_ entries: [Entry]) -> [Entry] {
             entries.sorted { ($0.keys.count, -$0.order) > ($1.keys.count, -$1.order) }
         }
-        byFirstStem = stems.mapValues(ranked)
-        byFirstForm = forms.mapValues(ranked)
+        var groups: [[Entry]] = []
+        func table(_ byFirst: [Int32: [Entry]]) -> [Int32] {
+            var table = [Int32](repeating: -1, count: Int(byFirst.keys.max() ?? -1) + 1)
+            for (id, entries) in byFirst {
+                table[Int(id)] = Int32(groups.count)
+                groups.append(ranked(entries))
+            }
+            return table
+        }
+        firstStem = table(stems)
+        firstForm = table(forms)
+        self.groups = groups
     }
 
-    public var isEmpty: Bool { byFirstStem.isEmpty && byFirstForm.isEmpty }
+    public var isEmpty: Bool { groups.isEmpty }
 
-    static func key(of token: StemmedToken, _ key: Key) -> String {
+    static func key(of token: StemmedToken, _ key: Key) -> Int32 {
         switch key {
-        case .stem: token.stem
-        case .form: token.token.text
+        case .stem: token.stemID
+        case .form: token.formID
         }
+    }
+
+    private func group(_ id: Int32, in table: [Int32]) -> Int? {
+        guard id >= 0, Int(id) < table.count else { return nil }
+        let group = table[Int(id)]
+        return group < 0 ? nil : Int(group)
     }
 
     public func matches(in tokens: [StemmedToken]) -> [Match] {
         var found: [Match] = []
         var index = 0
         while index < tokens.count {
+            // Each list is longest first, so its first hit is its best; the better of the two wins.
             var best: Entry?
-            for entry in (byFirstStem[tokens[index].stem] ?? []) + (byFirstForm[tokens[index].token.text] ?? [])
-            where matches(entry, at: index, in: tokens) {
-                if let current = best,
-                    (current.keys.count, -current.order) >= (entry.keys.count, -entry.order)
-                {
-                    continue
-                }
+            if let group = group(tokens[index].stemID, in: firstStem) {
+                best = groups[group].first { matches($0, at: index, in: tokens) }
+            }
+            if let group = group(tokens[index].formID, in: firstForm),
+                let entry = groups[group].first(where: { matches($0, at: index, in: tokens) }),
+                best.map({ (entry.keys.count, -entry.order) > ($0.keys.count, -$0.order) }) ?? true
+            {
                 best = entry
             }
             if let best {
@@ -121,7 +143,7 @@ public struct NegationScope: Sendable {
     /// The token indices that are negation cues (English "-n't" contractions included).
     public func cueIndices(in tokens: [StemmedToken]) -> Set<Int> {
         var indices = Set(cues.matches(in: tokens).flatMap { Array($0.tokens) })
-        for (index, token) in tokens.enumerated() where token.token.text.hasSuffix("n't") {
+        for (index, token) in tokens.enumerated() where token.token.text.utf8.reversed().starts(with: "t'n".utf8) {
             indices.insert(index)
         }
         return indices
