@@ -19,6 +19,23 @@ struct QualityEvaluationTests {
         #expect(QualityEvaluation.hardCases("hard case: negation, past tense — why") == ["negation", "past tense"])
     }
 
+    @Test("the held-out set (never tuned against): every label a real id, no snippet shared with the tuning set")
+    func heldOutSet() throws {
+        let url = Self.setURL.deletingLastPathComponent().appendingPathComponent("holdout.jsonl")
+        let heldOut = try QualityEvaluation.load(try Data(contentsOf: url))
+        let tuning = try QualityEvaluation.load(try Data(contentsOf: Self.setURL))
+        #expect(heldOut.count >= 80)
+        #expect(Set(heldOut.map(\.text)).isDisjoint(with: tuning.map(\.text)))
+        let exchangeIDs = Set(try ConceptLexicon.bundled("exchange").concepts.map(\.id))
+        let interestIDs = Set(try ConceptLexicon.bundled("interests").concepts.map(\.id))
+        for item in heldOut {
+            for label in item.needs + item.offers + item.skills {
+                #expect(exchangeIDs.contains(label.concept), "\(item.id): \(label.concept)")
+            }
+            for id in item.interests { #expect(interestIDs.contains(id), "\(item.id): \(id)") }
+        }
+    }
+
     @Test("the set: at least 150 snippets in both languages, every label a real id, the hard cases present")
     func labelledSet() async throws {
         let set = try QualityEvaluation.load(try Data(contentsOf: Self.setURL))

@@ -80,13 +80,16 @@ public struct DiaryAnalyzer: Sendable {
     public func analyze(_ text: String) -> DiaryAnalysis {
         let tokens = stemming.stemmed(text)
         let guess = detector.detect(stemmed: tokens)
-        let located = exchange.located(in: tokens, original: text)
-        let intents = located.map(\.intent)
-        // An interest said as part of an exchange («продаю велосипед») is not a hobby.
-        let exchangeSentences = Set(located.map(\.sentence))
+        let exchangeReading = exchange.read(tokens, original: text)
+        let intents = exchangeReading.intents.map(\.intent)
         var interestCounts: [String: Int] = [:]
-        for mention in interests.mentions(in: tokens)
-        where !exchangeSentences.contains(tokens[mention.tokens.lowerBound].token.sentence) {
+        for mention in interests.mentions(in: tokens) {
+            // Ids starting with "_" hold idioms that only look like interests («замёрз как собака», "cat fight").
+            if mention.payload.hasPrefix("_") { continue }
+            // A thing traded («продаю велосипед») is no hobby; a wish («если бы была собака») or a joke is not life.
+            if exchangeReading.traded.contains(where: { $0.overlaps(mention.tokens) }) { continue }
+            let sentence = tokens[mention.tokens.lowerBound].token.sentence
+            if exchangeReading.unreal.contains(sentence) || exchangeReading.elsewhere.contains(sentence) { continue }
             interestCounts[mention.payload, default: 0] += 1
         }
         let interestList = interestCounts.map { DiaryAnalysis.Interest(id: $0.key, weight: 1 - exp(-Double($0.value))) }

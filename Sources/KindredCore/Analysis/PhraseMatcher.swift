@@ -118,13 +118,13 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
     private func matches(_ entry: Entry, at start: Int, in tokens: [StemmedToken]) -> Bool {
         guard start + entry.keys.count <= tokens.count else { return false }
         let sentence = tokens[start].token.sentence
-        for offset in 0..<entry.keys.count {
-            let token = tokens[start + offset]
-            guard Self.key(of: token, entry.key) == entry.keys[offset], token.token.sentence == sentence else {
-                return false
-            }
+        // Fields are read in place: copying a token would retain its four strings.
+        for offset in 1..<max(entry.keys.count, 1) {
+            let index = start + offset
+            let id = entry.key == .stem ? tokens[index].stemID : tokens[index].formID
+            guard id == entry.keys[offset], tokens[index].token.sentence == sentence else { return false }
         }
-        return true
+        return entry.keys[0] == (entry.key == .stem ? tokens[start].stemID : tokens[start].formID)
     }
 }
 
@@ -142,9 +142,14 @@ public struct NegationScope: Sendable {
 
     /// The token indices that are negation cues (English "-n't" contractions included).
     public func cueIndices(in tokens: [StemmedToken]) -> Set<Int> {
-        var indices = Set(cues.matches(in: tokens).flatMap { Array($0.tokens) })
-        for (index, token) in tokens.enumerated() where token.token.text.utf8.reversed().starts(with: "t'n".utf8) {
-            indices.insert(index)
+        var indices = Set<Int>()
+        for match in cues.matches(in: tokens) {
+            for index in match.tokens { indices.insert(index) }
+        }
+        let suffix = Array("n't".utf8)
+        for index in tokens.indices where tokens[index].token.dominantScript == .latin {
+            let utf8 = tokens[index].token.text.utf8
+            if utf8.count > 3, utf8.suffix(3).elementsEqual(suffix) { indices.insert(index) }
         }
         return indices
     }

@@ -48,12 +48,51 @@ public final class Vocabulary: @unchecked Sendable {
     /// An immutable view of the numbering at one moment.
     public struct Snapshot: Sendable {
         fileprivate let ids: [WordKey: Int32]
+        fileprivate let skeletons: [UInt64: Int32]
         public func id(_ key: WordKey) -> Int32 { ids[key] ?? Vocabulary.unknown }
         public var count: Int { ids.count }
+
+        /// The lexicon word a misspelt Russian word stands for, when exactly one has its skeleton
+        /// («чаиник» → «чайник», «нужин» → «нужен», «сроччно» → «срочно»); `unknown` otherwise.
+        public func misspelt(_ text: String) -> Int32 {
+            guard let skeleton = Vocabulary.skeleton(text), let id = skeletons[skeleton], id >= 0 else {
+                return Vocabulary.unknown
+            }
+            return id
+        }
+    }
+
+    /// A Russian word with the letters people confuse when they type fast or spell by ear folded
+    /// together: «й» and «и», the unstressed vowels («о/а», «е/и/я/э»), «ъ/ь», doubled letters. Only for
+    /// words of five letters or more, all Cyrillic: shorter words differ by one vowel too often
+    /// («нос/нас»). Returns the skeleton's FNV-1a fingerprint (no string is built), nil for any other word.
+    static func skeleton(_ text: String) -> UInt64? {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var letters = 0
+        var previous: UInt32 = 0
+        for scalar in text.unicodeScalars {
+            var value = scalar.value
+            guard (0x430...0x44F).contains(value) || value == 0x451 else { return nil }
+            letters += 1
+            switch value {
+            case 0x439, 0x435, 0x451, 0x44F, 0x44D: value = 0x438  // й е ё я э → и
+            case 0x43E: value = 0x430  // о → а
+            case 0x44A: value = 0x44C  // ъ → ь
+            default: break
+            }
+            if value != previous {
+                hash ^= UInt64(value & 0xFF)
+                hash &*= 0x0000_0100_0000_01b3
+            }
+            previous = value
+        }
+        return letters >= 5 ? hash : nil
     }
 
     private let lock = NSLock()
     private var ids: [WordKey: Int32] = [:]
+    /// Skeleton → id of the one word with it, or −2 when several words share it.
+    private var skeletons: [UInt64: Int32] = [:]
     /// Shares `ids`' storage until the next new word (which then copies it once, not once per word).
     private var published: Snapshot?
 
@@ -64,6 +103,9 @@ public final class Vocabulary: @unchecked Sendable {
             published = nil
             let id = Int32(ids.count)
             ids[key] = id
+            if let skeleton = Self.skeleton(key.text) {
+                skeletons[skeleton] = skeletons[skeleton] == nil ? id : -2
+            }
             return id
         }
     }
@@ -71,7 +113,7 @@ public final class Vocabulary: @unchecked Sendable {
     public func snapshot() -> Snapshot {
         lock.withLock {
             if let published { return published }
-            let snapshot = Snapshot(ids: ids)
+            let snapshot = Snapshot(ids: ids, skeletons: skeletons)
             published = snapshot
             return snapshot
         }
@@ -95,8 +137,14 @@ public struct StemmedToken: Sendable, Equatable {
         self.token = token
         formKey = WordKey(token.text)
         stemKey = stem.utf8.elementsEqual(token.text.utf8) ? formKey : WordKey(stem)
-        formID = vocabulary.id(formKey)
-        stemID = stemKey.fingerprint == formKey.fingerprint ? formID : vocabulary.id(stemKey)
+        var formID = vocabulary.id(formKey)
+        var stemID = stemKey.fingerprint == formKey.fingerprint ? formID : vocabulary.id(stemKey)
+        if token.kind == .word, token.dominantScript == .cyrillic {
+            if formID == Vocabulary.unknown { formID = vocabulary.misspelt(token.text) }
+            if stemID == Vocabulary.unknown { stemID = vocabulary.misspelt(stem) }
+        }
+        self.formID = formID
+        self.stemID = stemID
     }
 }
 

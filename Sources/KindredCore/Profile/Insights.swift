@@ -135,7 +135,7 @@ public enum InsightBuilder {
     public static func interestNames(_ lexicon: ConceptLexicon) -> [String: LocalizedText] {
         Dictionary(
             lexicon.concepts.compactMap { concept in
-                guard let ru = concept.ru.first, let en = concept.en.first else { return nil }
+                guard !concept.id.hasPrefix("_"), let ru = concept.ru.first, let en = concept.en.first else { return nil }
                 return (concept.id, LocalizedText(ru: ru, en: en))
             }, uniquingKeysWith: { first, _ in first })
     }
