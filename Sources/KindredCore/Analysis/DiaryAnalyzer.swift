@@ -1,8 +1,8 @@
 import Foundation
 
 /// Everything the local analysis reads from one diary (the output of `kindred analyze`).
-/// Format `kindred-analysis/0`: thinking patterns, conflict style, places and voice prosody are not
-/// read yet and are absent; every present part is complete.
+/// Format `kindred-analysis/1` (docs/analysis-format.md): `/0` plus thinking, conflict, places and the
+/// function-word profile in `style`. Voice prosody is not read from audio yet.
 public struct DiaryAnalysis: Codable, Sendable {
     public struct Language: Codable, Sendable {
         public var code: String
@@ -28,18 +28,24 @@ public struct DiaryAnalysis: Codable, Sendable {
         /// «я/мне/меня», "I/me/my" per word; and «мы/нас», "we/us/our" (Pennebaker's pronoun markers).
         public var firstPersonSingular: Double
         public var firstPersonPlural: Double
+        /// Rate per word of the nine function-word categories Language Style Matching compares
+        /// (`FunctionWordProfile.categories`). Absent in analyses made before format `/1`.
+        public var functionWords: [String: Double]?
     }
 
-    public var format = "kindred-analysis/0"
+    public var format = "kindred-analysis/1"
     public var language: Language
     public var emotions: EmotionReading
     public var values: [String: Double]
     public var interests: [Interest]
     public var style: Style
+    public var thinking: ThinkingReading?
+    public var conflict: ConflictReading?
     public var goals: [GoalReader.Statement]
     public var needs: [ExchangeIntent]
     public var offers: [ExchangeIntent]
     public var skills: [ExchangeIntent]
+    public var places: [PlaceDirectory.Mention]?
     public var safety: SafetyAssessment
 }
 
@@ -53,6 +59,11 @@ public struct DiaryAnalyzer: Sendable {
     private let goals: GoalReader
     private let exchange: ExchangeExtractor
     private let interests: ConceptLexicon
+    private let thinking: ThinkingReader
+    private let conflict: ConflictReader
+    private let functionWords: FunctionWordProfile
+    /// The places lexicon (cities, districts, coordinates), also used to place people.
+    public let places: PlaceDirectory
     /// The safety lexicon, also the source of help messages and resources.
     public let safety: SafetyDetector
 
@@ -74,6 +85,10 @@ public struct DiaryAnalyzer: Sendable {
         goals = try GoalReader.bundled()
         exchange = try ExchangeExtractor.bundled()
         interests = try ConceptLexicon.bundled("interests")
+        thinking = try ThinkingReader.bundled()
+        conflict = try ConflictReader.bundled()
+        functionWords = try FunctionWordProfile.bundled()
+        places = try PlaceDirectory.bundled()
         safety = try SafetyDetector.bundled()
     }
 
@@ -102,10 +117,13 @@ public struct DiaryAnalyzer: Sendable {
             values: valueReading.values,
             interests: interestList,
             style: style(tokens),
+            thinking: thinking.read(tokens),
+            conflict: conflict.read(tokens),
             goals: goals.read(tokens),
             needs: intents.filter { $0.stance == .need },
             offers: intents.filter { $0.stance == .offer },
             skills: intents.filter { $0.stance == .skill },
+            places: places.read(tokens),
             safety: safety.assess(tokens))
     }
 
@@ -139,6 +157,7 @@ public struct DiaryAnalyzer: Sendable {
             exclamationRate: Double(exclamations.count) / Double(sentenceCount),
             emojiRate: Double(emoji) / Double(wordCount),
             firstPersonSingular: Double(singular) / Double(wordCount),
-            firstPersonPlural: Double(plural) / Double(wordCount))
+            firstPersonPlural: Double(plural) / Double(wordCount),
+            functionWords: functionWords.rates(tokens))
     }
 }
