@@ -15,7 +15,7 @@ struct ProfileAPITests {
             let empty = try await kindred.request(.GET, "/api/v1/me/profile", token: anna.token)
             #expect(empty.status == .ok, "\(empty.text)")
             #expect(empty.json["version"] as? Int == 0)
-            #expect(empty.json["format"] as? String == "kindred-profile/0")
+            #expect(empty.json["format"] as? String == "kindred-profile/1")
 
             let texts = [
                 "Я очень хочу детей. Вечером играла в шахматы, обожаю шахматы. Мне нужен чайник.",

@@ -186,6 +186,10 @@ struct SidecarTests {
             let analysis = try #require(done["analysis"] as? [String: Any])
             let needs = analysis["needs"] as? [[String: Any]] ?? []
             #expect(needs.contains { $0["concept"] as? String == "kettle" }, "\(analysis)")
+            // The voice itself was read too: espeak-ng speaks at a steady pitch, with speech and pauses.
+            let prosody = try #require(analysis["prosody"] as? [String: Any], "\(analysis)")
+            #expect((prosody["speechSeconds"] as? Double ?? 0) > 0.5)
+            #expect((prosody["pitchHz"] as? Double).map { (60...400).contains($0) } ?? false, "\(prosody)")
         }
     }
 }

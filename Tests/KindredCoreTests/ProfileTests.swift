@@ -93,6 +93,35 @@ struct ProfileTests {
         #expect(profile.exchange.contains { $0.stance == .skill }, "what a person can do does not lapse")
     }
 
+    @Test("thinking, conflict, the function-word profile, the voice and places accumulate too")
+    func thinkingConflictVoicePlaces() throws {
+        let fights = [
+            "Опять поругались. Ты всегда всё портишь, сказала я ему. Потом перестала отвечать на сообщения.",
+            "Он снова кричал, я замолчала и ушла в другую комнату. Как всегда ничего не получается.",
+            "Вчера в Казани поругались из-за денег. Ты никогда меня не слушаешь, сказала я.",
+        ]
+        let profile = build(fights + fights)
+        #expect((profile.conflict["horseman.criticism"]?.value ?? 0) > 0.3, "\(profile.conflict)")
+        #expect((profile.conflict["horseman.criticism"]?.evidence ?? 0) == 6)
+        #expect((profile.thinking["optimism"]?.value ?? 0) < 0, "\(profile.thinking)")
+        #expect((profile.style["fw.personalPronouns"]?.value ?? 0) > 0)
+        #expect(profile.places["kazan"] == 2)
+        #expect(profile.voice.isEmpty, "no audio, no voice")
+        let voice = Prosody(
+            durationSeconds: 60, speechSeconds: 45, loudnessDB: -22, loudnessVariability: 6, pitchHz: 210,
+            pitchVariability: 3, pausesPerMinute: 12, silenceShare: 0.25, wordsPerMinute: 140, arousal: 0.6,
+            confidence: 0.9)
+        let spoken = profile.applying(Self.analyzer.analyze("Сегодня был обычный день.", prosody: voice), at: day(7))
+        #expect(abs((spoken.voice["pitchHz"]?.value ?? 0) - 210) < 1e-9)
+        #expect(spoken.voice["wordsPerMinute"]?.evidence == 1)
+        // A month of fights, then a month of calm: the change is named (for "second chances").
+        let month = build(Array(repeating: fights.joined(separator: " "), count: 10))
+        let calmDay = "Вечером обсудили всё спокойно и нашли компромисс, я извинилась первой, он обнял меня. "
+            + "Потом гуляли по набережной, пили чай и строили планы на лето, было тепло и хорошо."
+        let calm = build(Array(repeating: calmDay, count: 30), from: month, startDay: 10)
+        #expect(Profile.changes(from: month, to: calm).contains { $0.trait == "conflict.horseman.criticism" })
+    }
+
     @Test("the same diaries give the same profile, which survives encoding")
     func deterministicAndCodable() throws {
         let texts = [Self.happy, Self.sad, "Нужен чайник. Люблю шахматы и походы."]

@@ -75,6 +75,10 @@ struct ProfileResponse: Content {
     /// Interests that come up (value ≥ 0.05), strongest first.
     var interests: [Interest]
     var style: [String: Trait]
+    var thinking: [String: Trait]
+    var conflict: [String: Trait]
+    var voice: [String: Trait]
+    var places: [String: Int]
     var goals: [String: Goal]
     var needs: [Item]
     var offers: [Item]
@@ -97,6 +101,10 @@ struct ProfileResponse: Content {
                 return Interest(id: $0.key, value: trait.value, confidence: trait.confidence, evidence: trait.evidence)
             }
         style = profile.style.mapValues(Trait.init)
+        thinking = profile.thinking.mapValues(Trait.init)
+        conflict = profile.conflict.mapValues(Trait.init)
+        voice = profile.voice.mapValues(Trait.init)
+        places = profile.places
         goals = profile.goals.mapValues {
             Goal(stance: $0.stance, confidence: ($0.confidence * 100).rounded() / 100, evidence: $0.evidence)
         }

@@ -6,7 +6,7 @@ import Logging
 
 /// The diary pipeline job: audio → 16 kHz mono WAV (ffmpeg) → transcript (the speech model, through the
 /// gateway); text or transcript → local analysis (sealed), and a crisis in it pauses the person's matching
-/// in the same transaction; then the person's profile takes the analysis in (once). Without a speech model recordings wait at `ready_for_analysis`. Idempotent:
+/// in the same transaction (a voice diary's prosody, read from its PCM, joins the analysis); then the person's profile takes the analysis in (once). Without a speech model recordings wait at `ready_for_analysis`. Idempotent:
 /// running it again after a crash finds the finished stages done and does nothing twice.
 struct DiaryPipelineHandler: JobHandler {
     let diaries: DiaryRepository
@@ -57,7 +57,13 @@ struct DiaryPipelineHandler: JobHandler {
             if diary.diaryStatus != .readyForAnalysis { try await diaries.setStatus(.readyForAnalysis, of: diary) }
             return
         }
-        let analysis = analyzer.analyze(text)
+        // The voice is a second signal (arousal); read from the PCM kept for transcription.
+        var prosody: Prosody?
+        if diary.diaryKind == .audio, let wav = try diaries.pcm(of: diary) {
+            let words = text.split(whereSeparator: \.isWhitespace).count
+            prosody = await Task.detached(priority: .utility) { ProsodyReader.read(wav: wav, words: words) }.value
+        }
+        let analysis = analyzer.analyze(text, prosody: prosody)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try await diaries.storeAnalysis(

@@ -46,6 +46,8 @@ public struct DiaryAnalysis: Codable, Sendable {
     public var offers: [ExchangeIntent]
     public var skills: [ExchangeIntent]
     public var places: [PlaceDirectory.Mention]?
+    /// How the voice sounded (audio diaries only): its arousal is blended into `emotions.arousal`.
+    public var prosody: Prosody?
     public var safety: SafetyAssessment
 }
 
@@ -92,7 +94,9 @@ public struct DiaryAnalyzer: Sendable {
         safety = try SafetyDetector.bundled()
     }
 
-    public func analyze(_ text: String) -> DiaryAnalysis {
+    /// Analyses a diary's text; for a voice diary, `prosody` (from its PCM, `ProsodyReader`) is a second
+    /// signal for arousal, weighted against the words by how much of each there is.
+    public func analyze(_ text: String, prosody: Prosody? = nil) -> DiaryAnalysis {
         let tokens = stemming.stemmed(text)
         let guess = detector.detect(stemmed: tokens)
         let exchangeReading = exchange.read(tokens, original: text)
@@ -110,10 +114,16 @@ public struct DiaryAnalyzer: Sendable {
         let interestList = interestCounts.map { DiaryAnalysis.Interest(id: $0.key, weight: 1 - exp(-Double($0.value))) }
             .sorted { ($0.weight, $1.id) > ($1.weight, $0.id) }
         let valueReading = values.read(tokens)
+        var emotionReading = emotions.read(tokens)
+        if let prosody, prosody.confidence > 0 {
+            let words = emotionReading.confidence
+            emotionReading.arousal =
+                (emotionReading.arousal * words + prosody.arousal * prosody.confidence) / (words + prosody.confidence)
+        }
         return DiaryAnalysis(
             language: .init(
                 code: guess.language.rawValue, russianShare: guess.russianShare, confidence: guess.confidence),
-            emotions: emotions.read(tokens),
+            emotions: emotionReading,
             values: valueReading.values,
             interests: interestList,
             style: style(tokens),
@@ -124,6 +134,7 @@ public struct DiaryAnalyzer: Sendable {
             offers: intents.filter { $0.stance == .offer },
             skills: intents.filter { $0.stance == .skill },
             places: places.read(tokens),
+            prosody: prosody,
             safety: safety.assess(tokens))
     }
 

@@ -105,7 +105,7 @@ public struct ProfileChange: Codable, Sendable, Equatable {
 /// The living profile: every trait an estimate with confidence and evidence, updated by each diary.
 /// Versioned by the store; `Profile.changes(from:to:)` names what moved enough to matter.
 public struct Profile: Codable, Sendable, Equatable {
-    public var format = "kindred-profile/0"
+    public var format = "kindred-profile/1"
     public var version: Int
     public var updatedAt: Date?
     public var diaries: Int
@@ -118,8 +118,19 @@ public struct Profile: Codable, Sendable, Equatable {
     public var values: [String: TraitEstimate]
     /// Interests by canonical id: how often and how strongly they come up (0…1).
     public var interests: [String: TraitEstimate]
-    /// Communication style: words per sentence, question, exclamation and emoji rates, I and we use.
+    /// Communication style: words per sentence, question, exclamation and emoji rates, I and we use, and
+    /// the function-word profile for Language Style Matching (`fw.<category>`, rates per word).
     public var style: [String: TraitEstimate]
+    /// Thinking patterns: `past`, `present`, `future` (shares), `optimism`, `certainty`, `analytic` (−1…1).
+    public var thinking: [String: TraitEstimate]
+    /// Conflict style from diaries: `mode.<Thomas–Kilmann mode>` (share of mode markers), `horseman.<Gottman
+    /// marker>` and `repair` (how often a diary shows one, 0…1, absent = 0).
+    public var conflict: [String: TraitEstimate]
+    /// The voice of audio diaries: `pitchHz`, `pitchVariability`, `loudnessVariability`, `wordsPerMinute`,
+    /// `pausesPerMinute`, `arousal`.
+    public var voice: [String: TraitEstimate]
+    /// Places mentioned (city and district ids) and how many diaries named each.
+    public var places: [String: Int]
     public var goals: [String: GoalEstimate]
     /// Current needs, offers and skills (needs and offers fade after 30 days without a mention).
     public var exchange: [ExchangeItem]
@@ -138,6 +149,10 @@ public struct Profile: Codable, Sendable, Equatable {
         values = [:]
         interests = [:]
         style = [:]
+        thinking = [:]
+        conflict = [:]
+        voice = [:]
+        places = [:]
         goals = [:]
         exchange = []
         answers = [:]
@@ -146,7 +161,7 @@ public struct Profile: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case format, version, updatedAt, diaries, languages, emotions, valence, arousal, values, interests, style
-        case goals, exchange, answers, answered
+        case thinking, conflict, voice, places, goals, exchange, answers, answered
     }
 
     /// Stored profiles from before a field existed read it as empty.
@@ -163,6 +178,10 @@ public struct Profile: Codable, Sendable, Equatable {
         values = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .values) ?? [:]
         interests = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .interests) ?? [:]
         style = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .style) ?? [:]
+        thinking = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .thinking) ?? [:]
+        conflict = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .conflict) ?? [:]
+        voice = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .voice) ?? [:]
+        places = try container.decodeIfPresent([String: Int].self, forKey: .places) ?? [:]
         goals = try container.decodeIfPresent([String: GoalEstimate].self, forKey: .goals) ?? [:]
         exchange = try container.decodeIfPresent([ExchangeItem].self, forKey: .exchange) ?? []
         answers = try container.decodeIfPresent([String: TraitEstimate].self, forKey: .answers) ?? [:]
@@ -215,7 +234,52 @@ public struct Profile: Codable, Sendable, Equatable {
             for (name, value) in observed {
                 next.style[name, default: TraitEstimate()].observe(value, reliability: substance)
             }
+            for (category, rate) in style.functionWords ?? [:] {
+                next.style["fw.\(category)", default: TraitEstimate()].observe(rate, reliability: substance)
+            }
+            // Horsemen and repairs: every diary observes each (absent = 0), so the estimate is how often
+            // a diary shows one.
+            if let conflict = analysis.conflict {
+                for marker in ConflictReader.horsemen {
+                    next.conflict["horseman.\(marker)", default: TraitEstimate()]
+                        .observe(1 - exp(-Double(conflict.horsemen[marker] ?? 0)), reliability: substance)
+                }
+                next.conflict["repair", default: TraitEstimate()]
+                    .observe(1 - exp(-Double(conflict.repairs)), reliability: substance)
+            }
         }
+
+        // Modes and thinking are read only from diaries that show them, weighted by how much they show.
+        if let conflict = analysis.conflict, !conflict.modes.isEmpty {
+            let reliability = 1 - exp(-Double(conflict.modes.count) / 2)
+            for mode in ConflictReader.modes {
+                next.conflict["mode.\(mode)", default: TraitEstimate()]
+                    .observe(conflict.modes[mode] ?? 0, reliability: reliability)
+            }
+        }
+        if let thinking = analysis.thinking, thinking.evidence > 0 {
+            let reliability = 1 - exp(-Double(thinking.evidence) / 3)
+            let observed = [
+                "past": thinking.past, "present": thinking.present, "future": thinking.future,
+                "optimism": thinking.optimism, "certainty": thinking.certainty, "analytic": thinking.analytic,
+            ]
+            for (name, value) in observed {
+                next.thinking[name, default: TraitEstimate()].observe(value, reliability: reliability)
+            }
+        }
+        if let prosody = analysis.prosody, prosody.confidence > 0 {
+            var observed = [
+                "loudnessVariability": prosody.loudnessVariability, "pausesPerMinute": prosody.pausesPerMinute,
+                "arousal": prosody.arousal,
+            ]
+            observed["pitchHz"] = prosody.pitchHz
+            observed["pitchVariability"] = prosody.pitchVariability
+            observed["wordsPerMinute"] = prosody.wordsPerMinute
+            for (name, value) in observed {
+                next.voice[name, default: TraitEstimate()].observe(value, reliability: prosody.confidence)
+            }
+        }
+        for place in analysis.places ?? [] { next.places[place.id, default: 0] += 1 }
 
         for statement in analysis.goals {
             next.goals[statement.goal, default: GoalEstimate()]
@@ -266,6 +330,10 @@ public struct Profile: Codable, Sendable, Equatable {
         for key in Set(old.interests.keys).union(new.interests.keys).sorted() {
             compare("interests.\(key)", old.interests[key], new.interests[key], threshold: 0.15)
         }
+        for key in Set(old.conflict.keys).union(new.conflict.keys).sorted() {
+            compare("conflict.\(key)", old.conflict[key], new.conflict[key], threshold: 0.2)
+        }
+        compare("thinking.optimism", old.thinking["optimism"], new.thinking["optimism"], threshold: 0.3)
         for key in Set(old.answers.keys).union(new.answers.keys).sorted() {
             compare(key, old.answers[key], new.answers[key], threshold: 0.15)
         }
