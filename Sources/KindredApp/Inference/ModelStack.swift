@@ -201,6 +201,11 @@ enum ModelStack {
             prices.prices.merge(extra) { _, configured in configured }
         }
         var routes = ModelTask.defaultRoutes
+        // The small local model extracts worse than the lexicons: with nothing else to ask, refinement of
+        // the analysis stays local (set KINDRED_AI_ROUTES=analysis.refine:cheap to ask it anyway).
+        if cheap.allSatisfy(\.free), strong.isEmpty {
+            routes[ModelTask.analysisRefine] = .local
+        }
         routes.merge(settings.routes) { _, configured in configured }
         var chat: [ModelTier: [ModelEndpoint<any ChatModelProvider>]] = [:]
         if !cheap.isEmpty { chat[.cheap] = cheap }

@@ -63,7 +63,11 @@ struct DiaryPipelineHandler: JobHandler {
             let words = text.split(whereSeparator: \.isWhitespace).count
             prosody = await Task.detached(priority: .utility) { ProsodyReader.read(wav: wav, words: words) }.value
         }
-        let analysis = analyzer.analyze(text, prosody: prosody)
+        var analysis = analyzer.analyze(text, prosody: prosody)
+        // A model, when one is configured for it, refines the local result; a diary in crisis is not sent.
+        if models.hasChatModel, !analysis.safety.pausesMatching {
+            analysis = await refine(analysis, text: text, diary: diary)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try await diaries.storeAnalysis(
@@ -73,6 +77,31 @@ struct DiaryPipelineHandler: JobHandler {
             logger.notice("diary shows signs of crisis: matching paused", metadata: ["diary": "\(payload.diaryID)"])
         }
         try await profiles.apply(analysis, from: diary)
+    }
+
+    /// The local analysis refined by the model routed for `analysis.refine` (temperature 0, so a retried job
+    /// is answered from the cache). Any failure keeps the local result, which is complete on its own.
+    private func refine(_ analysis: DiaryAnalysis, text: String, diary: DiaryRecord) async -> DiaryAnalysis {
+        do {
+            let owner = try await accounts.user(id: diary.$user.id)
+            let reply = try await models.chat(
+                ChatRequest(
+                    messages: AnalysisRefinement.messages(for: text), temperature: 0, maxTokens: 500,
+                    responseSchema: try AnalysisRefinement.schema()),
+                context: ModelCallContext(
+                    task: ModelTask.analysisRefine, userID: diary.$user.id,
+                    plan: owner.flatMap { Plan(rawValue: $0.plan) } ?? .free))
+            guard let extraction = AnalysisRefinement.parse(reply.value.text) else {
+                logger.info("the model's extraction was not the asked-for JSON: the local analysis stands")
+                return analysis
+            }
+            return analyzer.refine(analysis, with: extraction, text: text, tier: reply.tier.rawValue)
+        } catch ModelGatewayError.localTask, ModelGatewayError.notConfigured {
+            return analysis
+        } catch {
+            logger.info("analysis refinement skipped: \(error)", metadata: ["diary": "\(diary.id?.uuidString ?? "?")"])
+            return analysis
+        }
     }
 
     /// Transcribes a recording and stores the transcript. Returns false when the diary has to wait for a

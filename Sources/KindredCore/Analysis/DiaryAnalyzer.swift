@@ -48,6 +48,8 @@ public struct DiaryAnalysis: Codable, Sendable {
     public var places: [PlaceDirectory.Mention]?
     /// How the voice sounded (audio diaries only): its arousal is blended into `emotions.arousal`.
     public var prosody: Prosody?
+    /// Present when a model refined the local result (`AnalysisRefinement`): what it agreed with and added.
+    public var refinement: AnalysisRefinement.Summary?
     public var safety: SafetyAssessment
 }
 
@@ -136,6 +138,17 @@ public struct DiaryAnalyzer: Sendable {
             places: places.read(tokens),
             prosody: prosody,
             safety: safety.assess(tokens))
+    }
+
+    /// The local analysis refined by a model's extraction (`AnalysisRefinement.merge`, with this analyzer's
+    /// taxonomies).
+    public func refine(
+        _ analysis: DiaryAnalysis, with extraction: AnalysisRefinement.Extraction, text: String, tier: String
+    ) -> DiaryAnalysis {
+        AnalysisRefinement.merge(
+            analysis, with: extraction, original: text, exchange: exchange.taxonomy, interests: interests, tier: tier,
+            stemming: stemming
+        ).0
     }
 
     private func style(_ tokens: [StemmedToken]) -> DiaryAnalysis.Style {

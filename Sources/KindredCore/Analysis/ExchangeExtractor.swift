@@ -43,7 +43,7 @@ public struct ExchangeExtractor: Sendable {
     }
 
     private let stemming: Stemming
-    private let taxonomy: ConceptLexicon
+    let taxonomy: ConceptLexicon
     private let cues: PhraseMatcher<Cue>
     /// Looked for on its own: «даром» also sits inside offer phrases («отдам даром»).
     private let freeCues: PhraseMatcher<Bool>
