@@ -33,7 +33,15 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
     /// the table were numbered after this matcher was built and start none of its phrases.
     private let firstStem: [Int32]
     private let firstForm: [Int32]
-    private let groups: [[Entry]]
+    private let groups: [Group]
+
+    /// The phrases that start with one key: the one-word phrase (the first given wins), and the longer ones
+    /// by their second key, longest first — so a common first word («для», "my") that starts hundreds of
+    /// phrases costs one lookup of the next word, not a check of each phrase.
+    struct Group: Sendable {
+        var single: Entry?
+        var bySecond: [Int32: [Entry]]
+    }
     public let key: Key
 
     /// Builds a matcher from phrases in any language; each phrase is tokenized and stemmed the same way
@@ -61,12 +69,16 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
         func ranked(_ entries: [Entry]) -> [Entry] {
             entries.sorted { ($0.keys.count, -$0.order) > ($1.keys.count, -$1.order) }
         }
-        var groups: [[Entry]] = []
+        var groups: [Group] = []
         func table(_ byFirst: [Int32: [Entry]]) -> [Int32] {
             var table = [Int32](repeating: -1, count: Int(byFirst.keys.max() ?? -1) + 1)
             for (id, entries) in byFirst {
                 table[Int(id)] = Int32(groups.count)
-                groups.append(ranked(entries))
+                let ranked = ranked(entries)
+                groups.append(
+                    Group(
+                        single: ranked.first { $0.keys.count == 1 },
+                        bySecond: Dictionary(grouping: ranked.filter { $0.keys.count > 1 }, by: { $0.keys[1] })))
             }
             return table
         }
@@ -97,10 +109,10 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
             // Each list is longest first, so its first hit is its best; the better of the two wins.
             var best: Entry?
             if let group = group(tokens[index].stemID, in: firstStem) {
-                best = groups[group].first { matches($0, at: index, in: tokens) }
+                best = self.best(in: groups[group], at: index, key: .stem, tokens: tokens)
             }
             if let group = group(tokens[index].formID, in: firstForm),
-                let entry = groups[group].first(where: { matches($0, at: index, in: tokens) }),
+                let entry = self.best(in: groups[group], at: index, key: .form, tokens: tokens),
                 best.map({ (entry.keys.count, -entry.order) > ($0.keys.count, -$0.order) }) ?? true
             {
                 best = entry
@@ -113,6 +125,18 @@ public struct PhraseMatcher<Payload: Sendable>: Sendable {
             }
         }
         return found
+    }
+
+    /// The longest phrase of a group that matches at `index` (the group's phrases all start there).
+    private func best(in group: Group, at index: Int, key: Key, tokens: [StemmedToken]) -> Entry? {
+        let next = index + 1
+        if !group.bySecond.isEmpty, next < tokens.count, tokens[next].token.sentence == tokens[index].token.sentence,
+            let entries = group.bySecond[key == .stem ? tokens[next].stemID : tokens[next].formID],
+            let entry = entries.first(where: { matches($0, at: index, in: tokens) })
+        {
+            return entry
+        }
+        return group.single
     }
 
     private func matches(_ entry: Entry, at start: Int, in tokens: [StemmedToken]) -> Bool {
