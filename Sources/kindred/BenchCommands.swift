@@ -6,7 +6,7 @@ import KindredCore
 /// `kindred bench …`: measurements quoted in docs/PERFORMANCE.md.
 struct Bench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Benchmarks (numbers for docs/PERFORMANCE.md).", subcommands: [Gateway.self, Analysis.self])
+        abstract: "Benchmarks (numbers for docs/PERFORMANCE.md).", subcommands: [Gateway.self, Analysis.self, Matching.self])
 
     struct Analysis: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

@@ -129,8 +129,15 @@ public struct Matchmaker: Sendable {
     }
 
     public func assess(_ a: MatchProfile, _ b: MatchProfile, domain: MatchDomain) -> Assessment {
+        assess(PreparedProfile(a), PreparedProfile(b), domain: domain)
+    }
+
+    /// The same for prepared profiles (prepare each once when scoring it against many).
+    public func assess(_ pa: PreparedProfile, _ pb: PreparedProfile, domain: MatchDomain) -> Assessment {
+        let a = pa.profile
+        let b = pb.profile
         let filtered = HardFilters.check(a, b, domain: domain)
-        let levels = scorer.levels(a, b, domain: domain)
+        let levels = scorer.levels(pa, pb, domain: domain)
         let weights = domain.weights
         // Levels are symmetric; what differs per side is each person's own "rather not"s. Each side's
         // satisfaction = the weighted levels minus its penalties; mutual = their geometric mean (OkCupid's
@@ -153,7 +160,7 @@ public struct Matchmaker: Sendable {
         let satisfactionB = max(0.01, base - penaltyB)
         let mutual = sqrt(satisfactionA * satisfactionB)
         // The effective number of traits behind the pair (Kish): what the margin of error shrinks with.
-        let evidence = Self.effectiveTraits(a) + Self.effectiveTraits(b)
+        let evidence = pa.effectiveTraits + pb.effectiveTraits
         let effective = max(1, evidence / 2)
         confidence *= min(1, effective / 20)
         let lower = max(0, mutual - 1 / effective)

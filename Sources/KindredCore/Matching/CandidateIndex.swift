@@ -166,10 +166,25 @@ public struct CandidateIndex: Sendable {
     /// enter the current top k, as §8 suggests: most rows cost one dot product and one comparison.
     ///
     /// O(N·d) for a block of N rows with d = 2·``halfDimensions``, plus O(k log k) heap work per admitted row.
-    public func topK(for id: Int, k: Int, excluding: (Int) -> Bool = { _ in false }) -> [(id: Int, score: Float)] {
+    public func topK(
+        for id: Int, k: Int, in target: String? = nil, excluding: (Int) -> Bool = { _ in false }
+    ) -> [(id: Int, score: Float)] {
         guard k > 0, let number = blockOfID[id], let ownRow = blocks[number].rowOf[id] else { return [] }
-        let block = blocks[number]
-        var best = TopScores(capacity: min(k, block.ids.count - 1))
+        let home = blocks[number]
+        // Searching another block (women seeking men scan the block of men seeking women): the query comes
+        // from the person's own row, the rows from the target block, and no row is the person.
+        let searched: Int
+        if let target {
+            guard let other = blockNumber[target] else { return [] }
+            searched = other
+        } else {
+            searched = number
+        }
+        let block = blocks[searched]
+        let skipRow = searched == number ? ownRow : -1
+        let others = block.ids.count - (skipRow >= 0 ? 1 : 0)
+        guard others > 0 else { return [] }
+        var best = TopScores(capacity: min(k, others))
         // Byte offsets into the raw halves; each half of a row is two SIMD16<Float> (64 bytes each).
         let rowBytes = Self.halfDimensions * MemoryLayout<Float>.stride
         let laneBytes = 16 * MemoryLayout<Float>.stride
@@ -181,12 +196,12 @@ public struct CandidateIndex: Sendable {
                     let wantsRows = UnsafeRawPointer(wantsBase)
                     // The query is the person's row with its halves swapped (§8): own wants meet the others'
                     // selves, own self meets the others' wants.
-                    let own = ownRow * rowBytes
-                    let wantsLow = wantsRows.loadUnaligned(fromByteOffset: own, as: SIMD16<Float>.self)
-                    let wantsHigh = wantsRows.loadUnaligned(fromByteOffset: own + laneBytes, as: SIMD16<Float>.self)
-                    let selfLow = selfRows.loadUnaligned(fromByteOffset: own, as: SIMD16<Float>.self)
-                    let selfHigh = selfRows.loadUnaligned(fromByteOffset: own + laneBytes, as: SIMD16<Float>.self)
-                    for row in 0..<ids.count where row != ownRow {
+                    let own = ownRow * Self.halfDimensions
+                    let wantsLow = SIMD16<Float>(home.wants[own..<(own + 16)])
+                    let wantsHigh = SIMD16<Float>(home.wants[(own + 16)..<(own + 32)])
+                    let selfLow = SIMD16<Float>(home.selves[own..<(own + 16)])
+                    let selfHigh = SIMD16<Float>(home.selves[(own + 16)..<(own + 32)])
+                    for row in 0..<ids.count where row != skipRow {
                         let offset = row * rowBytes
                         var lanes = wantsLow * selfRows.loadUnaligned(fromByteOffset: offset, as: SIMD16<Float>.self)
                         lanes += wantsHigh

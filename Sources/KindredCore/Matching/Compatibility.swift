@@ -49,12 +49,25 @@ public struct LevelScore: Codable, Sendable, Equatable {
 public struct CompatibilityScorer: Sendable {
     /// Names of interests for reasons (`hiking` → «походы» / "hiking"); ids are used when missing.
     public var interestNames: [String: LocalizedText]
+    /// Whether reasons and risks are written (the daily refresh ranks thousands of pairs and needs only
+    /// the numbers; texts are written for the pairs people see).
+    public var explains: Bool
 
-    public init(interestNames: [String: LocalizedText] = [:]) {
+    public init(interestNames: [String: LocalizedText] = [:], explains: Bool = true) {
         self.interestNames = interestNames
+        self.explains = explains
+    }
+
+    /// Adds a reason or risk, built only when texts are wanted.
+    func note(_ list: inout [LocalizedText], _ text: @autoclosure () -> LocalizedText) {
+        if explains { list.append(text()) }
     }
 
     public func levels(_ a: MatchProfile, _ b: MatchProfile, domain: MatchDomain) -> [CompatibilityLevel: LevelScore] {
+        levels(PreparedProfile(a), PreparedProfile(b), domain: domain)
+    }
+
+    public func levels(_ a: PreparedProfile, _ b: PreparedProfile, domain: MatchDomain) -> [CompatibilityLevel: LevelScore] {
         [
             .basic: basic(a, b, domain: domain), .emotional: emotional(a, b, domain: domain),
             .communication: communication(a, b), .life: life(a, b, domain: domain), .conflict: conflict(a, b),
@@ -69,47 +82,72 @@ public struct CompatibilityScorer: Sendable {
     /// Σ min / Σ max (conversation fuel, not fate: Montoya et al., 2008, similarity fades in real relationships).
     /// Team: complementary skills count as much as shared interests (Bell, 2007).
     func basic(_ a: MatchProfile, _ b: MatchProfile, domain: MatchDomain) -> LevelScore {
+        basic(PreparedProfile(a), PreparedProfile(b), domain: domain)
+    }
+
+    func basic(_ a: PreparedProfile, _ b: PreparedProfile, domain: MatchDomain) -> LevelScore {
         var parts: [(score: Double, confidence: Double, weight: Double)] = []
-        let shared = Set(a.values.keys).intersection(b.values.keys)
-        if !shared.isEmpty {
-            var distance = 0.0
-            var confidence = 0.0
-            for key in shared {
-                distance += abs(a.values[key]!.value - b.values[key]!.value)
-                confidence += sqrt(a.values[key]!.confidence * b.values[key]!.confidence)
-            }
-            parts.append((1 - distance / Double(shared.count), confidence / 10, domain == .friendship ? 0.5 : 0.7))
+        var shared = 0
+        var distance = 0.0
+        var valueConfidence = 0.0
+        for index in 0..<a.values.count {
+            guard let x = a.values[index], let y = b.values[index] else { continue }
+            shared += 1
+            distance += abs(x.value - y.value)
+            valueConfidence += sqrt(x.confidence * y.confidence)
+        }
+        if shared > 0 {
+            parts.append((1 - distance / Double(shared), valueConfidence / 10, domain == .friendship ? 0.5 : 0.7))
         }
         var reasons: [LocalizedText] = []
         if !a.interests.isEmpty, !b.interests.isEmpty {
             var minimum = 0.0
             var maximum = 0.0
             var common: [(String, Double)] = []
-            for key in Set(a.interests.keys).union(b.interests.keys) {
-                let x = a.interests[key]?.value ?? 0
-                let y = b.interests[key]?.value ?? 0
+            // A merge over both id-sorted lists: Σ min and Σ max over the union of interests.
+            var i = 0
+            var j = 0
+            while i < a.interests.count || j < b.interests.count {
+                let key: String
+                var x = 0.0
+                var y = 0.0
+                if j >= b.interests.count || (i < a.interests.count && a.interests[i].id < b.interests[j].id) {
+                    key = a.interests[i].id
+                    x = a.interests[i].value
+                    i += 1
+                } else if i >= a.interests.count || b.interests[j].id < a.interests[i].id {
+                    key = b.interests[j].id
+                    y = b.interests[j].value
+                    j += 1
+                } else {
+                    key = a.interests[i].id
+                    x = a.interests[i].value
+                    y = b.interests[j].value
+                    i += 1
+                    j += 1
+                }
                 minimum += min(x, y)
                 maximum += max(x, y)
-                if min(x, y) > 0 { common.append((key, min(x, y))) }
+                if explains, min(x, y) > 0 { common.append((key, min(x, y))) }
             }
             let confidence = min(1, Double(min(a.interests.count, b.interests.count)) / 5)
             parts.append((maximum > 0 ? minimum / maximum : 0, confidence, domain == .friendship ? 0.5 : 0.3))
-            let top = common.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { name(of: $0.0) }
+            let top = explains ? common.sorted { ($0.1, $1.0) > ($1.1, $0.0) }.prefix(3).map { name(of: $0.0) } : []
             if !top.isEmpty {
-                reasons.append(
+                note(&reasons, 
                     LocalizedText(
                         ru: "вам обоим интересно: " + top.map(\.ru).joined(separator: ", "),
                         en: "you are both into " + top.map(\.en).joined(separator: ", ")))
             }
         }
         if domain == .team, !a.skills.isEmpty || !b.skills.isEmpty {
-            let union = Set(a.skills).union(b.skills)
-            let overlap = Set(a.skills).intersection(b.skills)
+            let union = a.skills.union(b.skills)
+            let overlap = a.skills.intersection(b.skills)
             // Complementarity: what one brings that the other lacks (an overlap of everything adds no range).
             let complement = union.isEmpty ? 0 : Double(union.count - overlap.count) / Double(union.count)
             parts.append((complement, min(1, Double(union.count) / 4), 0.6))
             if complement >= 0.5 {
-                reasons.append(LocalizedText(ru: "ваши навыки дополняют друг друга", en: "your skills complement each other"))
+                note(&reasons, LocalizedText(ru: "ваши навыки дополняют друг друга", en: "your skills complement each other"))
             }
         }
         return combine(parts, reasons: reasons, risks: [])
@@ -123,6 +161,10 @@ public struct CompatibilityScorer: Sendable {
     /// withdraws from) and the avoidant–avoidant one, damped when either partner is secure (a secure base
     /// buffers the other's insecurity). Weights of the risks are Kindred's (0.30, 0.15).
     /// For teams: conscientiousness and agreeableness instead (Bell, 2007).
+    func emotional(_ a: PreparedProfile, _ b: PreparedProfile, domain: MatchDomain) -> LevelScore {
+        emotional(a.profile, b.profile, domain: domain)
+    }
+
     func emotional(_ a: MatchProfile, _ b: MatchProfile, domain: MatchDomain) -> LevelScore {
         if domain == .team {
             var parts: [(score: Double, confidence: Double, weight: Double)] = []
@@ -156,17 +198,17 @@ public struct CompatibilityScorer: Sendable {
             let secure = max((1 - anxA) * (1 - avoA), (1 - anxB) * (1 - avoB))
             score -= risk * (1 - 0.5 * secure)
             if max(anxA * avoB, anxB * avoA) >= 0.36 {
-                risks.append(
+                note(&risks, 
                     LocalizedText(
                         ru: "одному из вас может хотеться больше близости, чем другому комфортно",
                         en: "one of you may want more closeness than the other finds comfortable"))
             } else if avoA * avoB >= 0.36 {
-                risks.append(LocalizedText(ru: "вы оба можете держать дистанцию", en: "you may both keep a distance"))
+                note(&risks, LocalizedText(ru: "вы оба можете держать дистанцию", en: "you may both keep a distance"))
             }
         }
         var reasons: [LocalizedText] = []
         if min(ea.0, eb.0) >= 0.65 {
-            reasons.append(LocalizedText(ru: "вы оба эмоционально устойчивы", en: "you are both emotionally steady"))
+            note(&reasons, LocalizedText(ru: "вы оба эмоционально устойчивы", en: "you are both emotionally steady"))
         }
         return LevelScore(score: score, confidence: sqrt(ea.1 * eb.1), reasons: reasons, risks: risks)
     }
@@ -177,28 +219,16 @@ public struct CompatibilityScorer: Sendable {
     /// interest after speed dates and staying together) on the diaries' function-word rates, 0.4; style
     /// similarity (sentence length, questions, exclamations, emoji, I/we), 0.6 — diary-to-diary LSM is a
     /// weaker proxy than LSM in conversation, so it does not lead (Kindred's weights).
-    func communication(_ a: MatchProfile, _ b: MatchProfile) -> LevelScore {
+    func communication(_ a: PreparedProfile, _ b: PreparedProfile) -> LevelScore {
         var parts: [(score: Double, confidence: Double, weight: Double)] = []
-        let fa = a.style.filter { $0.key.hasPrefix("fw.") }
-        let fb = b.style.filter { $0.key.hasPrefix("fw.") }
-        if !fa.isEmpty, !fb.isEmpty,
-            let lsm = FunctionWordProfile.matching(
-                Dictionary(uniqueKeysWithValues: fa.map { (String($0.key.dropFirst(3)), $0.value.value) }),
-                Dictionary(uniqueKeysWithValues: fb.map { (String($0.key.dropFirst(3)), $0.value.value) }))
-        {
-            let confidence = sqrt(mean(fa.values.map(\.confidence)) * mean(fb.values.map(\.confidence)))
-            parts.append((lsm, confidence, 0.4))
+        if let fa = a.functionWords, let fb = b.functionWords, let lsm = FunctionWordProfile.matching(fa.rates, fb.rates) {
+            parts.append((lsm, sqrt(fa.confidence * fb.confidence), 0.4))
         }
-        // Typical spreads of each style trait, so a difference is judged against ordinary variation.
-        let scales: [String: Double] = [
-            "wordsPerSentence": 8, "questionRate": 0.2, "exclamationRate": 0.2, "emojiRate": 0.03,
-            "firstPersonSingular": 0.04, "firstPersonPlural": 0.02,
-        ]
         var distance = 0.0
         var confidence = 0.0
         var count = 0
-        for (trait, scale) in scales {
-            guard let x = a.style[trait], let y = b.style[trait] else { continue }
+        for (index, scale) in PreparedProfile.styleScales.enumerated() {
+            guard let x = a.style[index], let y = b.style[index] else { continue }
             distance += min(1, abs(x.value - y.value) / (2 * scale))
             confidence += sqrt(x.confidence * y.confidence)
             count += 1
@@ -206,7 +236,7 @@ public struct CompatibilityScorer: Sendable {
         if count > 0 { parts.append((1 - distance / Double(count), confidence / Double(count), 0.6)) }
         var reasons: [LocalizedText] = []
         if let lsm = parts.first(where: { $0.weight == 0.4 })?.score, lsm >= 0.8 {
-            reasons.append(LocalizedText(ru: "вы похоже строите речь", en: "you speak in a similar way"))
+            note(&reasons, LocalizedText(ru: "вы похоже строите речь", en: "you speak in a similar way"))
         }
         return combine(parts, reasons: reasons, risks: [])
     }
@@ -249,6 +279,10 @@ public struct CompatibilityScorer: Sendable {
     /// (only stances held with confidence ≥ 0.5 count). A clash on children or relocation is named as a risk;
     /// when confident on both sides it is a dealbreaker (`HardFilters`), never outweighed here.
     /// Friendship reads only lifestyle; a team only career.
+    func life(_ a: PreparedProfile, _ b: PreparedProfile, domain: MatchDomain) -> LevelScore {
+        life(a.profile, b.profile, domain: domain)
+    }
+
     func life(_ a: MatchProfile, _ b: MatchProfile, domain: MatchDomain) -> LevelScore {
         let weights: [String: Double] =
             switch domain {
@@ -269,8 +303,8 @@ public struct CompatibilityScorer: Sendable {
             sum += w * match
             total += w
             confidence += weight * sqrt(x.confidence * y.confidence)
-            if match <= 0.3, let text = Self.goalRisk[goal] { risks.append(text) }
-            if match == 1, let text = Self.goalReason[goal] { reasons.append(text) }
+            if match <= 0.3, let text = Self.goalRisk[goal] { note(&risks, text) }
+            if match == 1, let text = Self.goalReason[goal] { note(&reasons, text) }
         }
         guard total > 0 else { return .unknown }
         return LevelScore(
@@ -299,21 +333,10 @@ public struct CompatibilityScorer: Sendable {
     /// competing escalates; competing with avoiding is demand–withdraw, harmful for both — Christensen &
     /// Heavey, 1990), then damped by Gottman's four horsemen (contempt counting double: Gottman, 1994) and
     /// lifted a little by repair attempts.
-    func conflict(_ a: MatchProfile, _ b: MatchProfile) -> LevelScore {
+    func conflict(_ a: PreparedProfile, _ b: PreparedProfile) -> LevelScore {
         let modes = ConflictReader.modes
-        func distribution(_ p: MatchProfile) -> ([Double], Double)? {
-            let raw = modes.map { p.conflict["mode.\($0)"]?.value ?? 0 }
-            let total = raw.reduce(0, +)
-            guard total > 0 else { return nil }
-            return (raw.map { $0 / total }, mean(modes.compactMap { p.conflict["mode.\($0)"]?.confidence }))
-        }
-        func horsemen(_ p: MatchProfile) -> (Double, Double)? {
-            let markers = ConflictReader.horsemen.compactMap { marker in
-                p.conflict["horseman.\(marker)"].map { (marker == "contempt" ? min(1, 2 * $0.value) : $0.value, $0.confidence) }
-            }
-            guard !markers.isEmpty else { return nil }
-            return (markers.map(\.0).max() ?? 0, mean(markers.map(\.1)))
-        }
+        func distribution(_ p: PreparedProfile) -> ([Double], Double)? { p.modes }
+        func horsemen(_ p: PreparedProfile) -> (Double, Double)? { p.horsemen }
         var score = 0.6
         var confidence = 0.0
         var risks: [LocalizedText] = []
@@ -326,9 +349,9 @@ public struct CompatibilityScorer: Sendable {
             score = pair
             confidence = sqrt(ca * cb)
             let top = (pa.indices.max { pa[$0] < pa[$1] }!, pb.indices.max { pb[$0] < pb[$1] }!)
-            if let risk = Self.modeRisk(modes[top.0], modes[top.1]) { risks.append(risk) }
+            if let risk = Self.modeRisk(modes[top.0], modes[top.1]) { note(&risks, risk) }
             if modes[top.0] == "collaborating" && modes[top.1] == "collaborating" {
-                reasons.append(LocalizedText(ru: "вы оба решаете споры вместе", en: "you both work disagreements out together"))
+                note(&reasons, LocalizedText(ru: "вы оба решаете споры вместе", en: "you both work disagreements out together"))
             }
         }
         let ha = horsemen(a)
@@ -338,12 +361,12 @@ public struct CompatibilityScorer: Sendable {
             score *= 1 - 0.5 * worst
             confidence = max(confidence, 0.5 * ((ha?.1 ?? 0) + (hb?.1 ?? 0)) / 2)
             if worst >= 0.4 {
-                risks.append(
+                note(&risks, 
                     LocalizedText(
                         ru: "в ссорах бывает критика или холод — это стоит замечать", en: "criticism or shutting down shows up in fights: worth watching"))
             }
         }
-        let repair = ((a.conflict["repair"]?.value ?? 0) + (b.conflict["repair"]?.value ?? 0)) / 2
+        let repair = (a.repair + b.repair) / 2
         score = min(1, score + 0.1 * repair)
         return LevelScore(score: score, confidence: confidence, reasons: reasons, risks: risks)
     }
@@ -393,4 +416,51 @@ public struct CompatibilityScorer: Sendable {
 
 func mean(_ values: [Double]) -> Double {
     values.isEmpty ? 0 : values.reduce(0, +) / Double(values.count)
+}
+
+/// A profile with what scoring reads many times computed once: values in a fixed order, interests sorted by
+/// id, the function-word rates, style traits, the conflict-mode distribution, the worst horseman and the
+/// effective number of traits. The daily refresh prepares each profile once and scores it against fifty
+/// candidates; dictionary lookups by name were most of the time before.
+public struct PreparedProfile: Sendable {
+    public let profile: MatchProfile
+    let values: [MatchProfile.Estimate?]
+    let interests: [(id: String, value: Double)]
+    let skills: Set<String>
+    let functionWords: (rates: [String: Double], confidence: Double)?
+    let style: [MatchProfile.Estimate?]
+    let modes: ([Double], Double)?
+    let horsemen: (Double, Double)?
+    let repair: Double
+    let effectiveTraits: Double
+
+    /// Style traits and their typical spreads, so a difference is judged against ordinary variation.
+    static let styleTraits = ["wordsPerSentence", "questionRate", "exclamationRate", "emojiRate", "firstPersonSingular", "firstPersonPlural"]
+    static let styleScales: [Double] = [8, 0.2, 0.2, 0.03, 0.04, 0.02]
+
+    public init(_ profile: MatchProfile) {
+        self.profile = profile
+        values = FeatureVector.valueOrder.map { profile.values[$0] }
+        interests = profile.interests.map { (id: $0.key, value: $0.value.value) }.sorted { $0.id < $1.id }
+        skills = Set(profile.skills)
+        var rates: [String: Double] = [:]
+        var confidences: [Double] = []
+        for (key, estimate) in profile.style where key.hasPrefix("fw.") {
+            rates[String(key.dropFirst(3))] = estimate.value
+            confidences.append(estimate.confidence)
+        }
+        functionWords = rates.isEmpty ? nil : (rates, mean(confidences))
+        style = Self.styleTraits.map { profile.style[$0] }
+        let raw = ConflictReader.modes.map { profile.conflict["mode.\($0)"]?.value ?? 0 }
+        let total = raw.reduce(0, +)
+        modes = total > 0
+            ? (raw.map { $0 / total }, mean(ConflictReader.modes.compactMap { profile.conflict["mode.\($0)"]?.confidence }))
+            : nil
+        let markers = ConflictReader.horsemen.compactMap { marker in
+            profile.conflict["horseman.\(marker)"].map { (marker == "contempt" ? min(1, 2 * $0.value) : $0.value, $0.confidence) }
+        }
+        horsemen = markers.isEmpty ? nil : (markers.map(\.0).max() ?? 0, mean(markers.map(\.1)))
+        repair = profile.conflict["repair"]?.value ?? 0
+        effectiveTraits = Matchmaker.effectiveTraits(profile)
+    }
 }
