@@ -432,7 +432,7 @@ public struct PreparedProfile: Sendable {
     let modes: ([Double], Double)?
     let horsemen: (Double, Double)?
     let repair: Double
-    let effectiveTraits: Double
+    public let effectiveTraits: Double
 
     /// Style traits and their typical spreads, so a difference is judged against ordinary variation.
     static let styleTraits = ["wordsPerSentence", "questionRate", "exclamationRate", "emojiRate", "firstPersonSingular", "firstPersonPlural"]

@@ -5,6 +5,11 @@ public struct LocalizedText: Codable, Sendable, Hashable {
     public var ru: String
     public var en: String
 
+    public init(ru: String, en: String) {
+        self.ru = ru
+        self.en = en
+    }
+
     public func text(_ locale: KindredLocale) -> String {
         switch locale {
         case .ru: ru
