@@ -60,6 +60,7 @@ public enum KindredApplication {
                 sessionCache: SessionCache(timeToLive: .milliseconds(Int64(configuration.sessionCacheSeconds * 1000)))),
             diaries: DiaryRepository(database: database, cipher: cipher, blobs: blobs),
             profiles: ProfileRepository(database: database, cipher: cipher),
+            matches: MatchRepository(database: database),
             questions: try SharedAnalyzer.questionBank(),
             interestNames: InsightBuilder.interestNames(try ConceptLexicon.bundled("interests")),
             queue: queue,
@@ -139,6 +140,11 @@ public enum KindredApplication {
         authenticated.get("me", "questions", "next", use: questions.next)
         authenticated.post("me", "questions", ":id", "answer", use: questions.answer)
         authenticated.get("me", "clone", "accuracy", use: questions.accuracy)
+
+        let matches = MatchController()
+        authenticated.get("me", "matches", use: matches.list)
+        authenticated.get("matches", ":id", use: matches.show)
+        authenticated.post("matches", ":id", "decision", use: matches.decide)
     }
 }
 

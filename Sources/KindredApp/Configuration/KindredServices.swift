@@ -12,6 +12,7 @@ public struct KindredServices: Sendable {
     public let accounts: AccountRepository
     public let diaries: DiaryRepository
     public let profiles: ProfileRepository
+    public let matches: MatchRepository
     /// The question bank (ru/en), loaded once.
     public let questions: QuestionBank
     /// Interest names in both languages (for insights).

@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches()]
     }
 }
 
@@ -264,5 +264,37 @@ struct CreateAnswers: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(AnswerRecord.schema).delete()
+    }
+}
+
+/// Matches: a proposed pair per domain, its assessment and both decisions.
+struct CreateMatches: AsyncMigration {
+    var name: String { "2026-11-25-create-matches" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(MatchRecord.schema)
+            .id()
+            .field("domain", .string, .required)
+            .field("user_a", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("user_b", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("score", .double, .required)
+            .field("confidence", .double, .required)
+            .field("shown", .double, .required)
+            .field("assessment", .string, .required)
+            .field("decision_a", .string)
+            .field("decision_b", .string)
+            .field("status", .string, .required)
+            .field("created_at", .int64, .required)
+            .field("decided_at", .int64)
+            .unique(on: "user_a", "user_b", "domain")
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "matches_user_a_idx").on(MatchRecord.schema).column("user_a").column("created_at").run()
+            try await sql.create(index: "matches_user_b_idx").on(MatchRecord.schema).column("user_b").column("created_at").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(MatchRecord.schema).delete()
     }
 }

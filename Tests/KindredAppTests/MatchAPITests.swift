@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import Vapor
+
+@testable import KindredApp
+
+@Suite("Matches through the API")
+struct MatchAPITests {
+    static let diaries = [
+        "Сегодня ходила в поход, обожаю горы и походы. Вечером играли в шахматы, я так рада! Хочу детей, большую семью.",
+        "Весь день гуляли по лесу, потом читала книгу. Очень спокойно и хорошо. Мечтаю о детях, хочу ребёнка.",
+        "Обсудили с другом спор спокойно и нашли компромисс. Люблю походы и шахматы, вечером был турнир.",
+    ]
+
+    /// A person with consent, who they want to meet, and a few diaries analysed into a profile.
+    func person(_ kindred: KindredHarness, gender: String, seeking: String) async throws -> KindredHarness.Account {
+        let account = try await kindred.register()
+        let patch = try await kindred.request(
+            .PATCH, "/api/v1/me", token: account.token,
+            json: """
+                {"gender":"\(gender)","seeking":["\(seeking)"],"ageRange":{"min":20,"max":50},\
+                "consents":{"dating":true,"friendship":true}}
+                """)
+        #expect(patch.status == .ok, "\(patch.text)")
+        for text in Self.diaries {
+            let accepted = try await kindred.request(.POST, "/api/v1/diaries", token: account.token, json: #"{"text":"\#(text)"}"#)
+            let id = try #require(accepted.json["id"] as? String)
+            _ = try await kindred.waitForDiary(id, token: account.token, statuses: ["analyzed"])
+        }
+        return account
+    }
+
+    @Test(
+        "two compatible people see each other, anonymously until both say yes; nobody else sees the match",
+        arguments: Backend.allCases)
+    func doubleOptIn(_ backend: Backend) async throws {
+        try await withKindred(backend) { kindred in
+            let anna = try await person(kindred, gender: "female", seeking: "male")
+            let boris = try await person(kindred, gender: "male", seeking: "female")
+            let stranger = try await kindred.register()
+
+            let list = try await kindred.request(.GET, "/api/v1/me/matches", token: anna.token)
+            #expect(list.status == .ok, "\(list.text)")
+            let matches = try #require(list.json["matches"] as? [[String: Any]])
+            let romance = try #require(matches.first { $0["domain"] as? String == "romance" }, "\(list.text)")
+            let id = try #require(romance["id"] as? String)
+            #expect(romance["status"] as? String == "proposed")
+            #expect(romance["person"] == nil || romance["person"] is NSNull, "nobody is revealed before both said yes")
+            let levels = try #require(romance["levels"] as? [String: Any])
+            #expect(Set(levels.keys) == ["basic", "emotional", "communication", "life", "conflict"])
+            #expect(!(romance["display"] as? String ?? "").isEmpty)
+
+            // Boris sees the same match; the stranger gets 404, as if it did not exist.
+            let forBoris = try await kindred.request(.GET, "/api/v1/matches/\(id)", token: boris.token)
+            #expect(forBoris.status == .ok)
+            #expect(try await kindred.request(.GET, "/api/v1/matches/\(id)", token: stranger.token).status == .notFound)
+            let strangers = try await kindred.request(.GET, "/api/v1/me/matches", token: stranger.token)
+            #expect((strangers.json["matches"] as? [Any])?.isEmpty == true, "no consent, no matches")
+
+            // Bad decisions are refused clearly.
+            let unknown = try await kindred.request(
+                .POST, "/api/v1/matches/\(id)/decision", token: anna.token, json: #"{"decision":"maybe"}"#)
+            #expect(unknown.status == .unprocessableEntity)
+            #expect(
+                try await kindred.request(.POST, "/api/v1/matches/\(id)/decision", token: stranger.token, json: #"{"decision":"accept"}"#)
+                    .status == .notFound)
+
+            let first = try await kindred.request(
+                .POST, "/api/v1/matches/\(id)/decision", token: anna.token, json: #"{"decision":"accept"}"#)
+            #expect(first.status == .ok, "\(first.text)")
+            #expect(first.json["myDecision"] as? String == "accept")
+            #expect(first.json["status"] as? String == "proposed")
+            #expect(first.json["person"] == nil || first.json["person"] is NSNull)
+            let seenByBoris = try await kindred.request(.GET, "/api/v1/matches/\(id)", token: boris.token)
+            #expect(seenByBoris.json["theyDecided"] as? Bool == true)
+
+            let second = try await kindred.request(
+                .POST, "/api/v1/matches/\(id)/decision", token: boris.token, json: #"{"decision":"accept"}"#)
+            #expect(second.json["status"] as? String == "accepted")
+            let revealed = try #require(second.json["person"] as? [String: Any], "\(second.text)")
+            #expect(revealed["displayName"] as? String == "Маша")
+            let again = try await kindred.request(
+                .POST, "/api/v1/matches/\(id)/decision", token: boris.token, json: #"{"decision":"decline"}"#)
+            #expect(again.status == .conflict, "a decided match stays decided")
+        }
+    }
+
+    @Test("daily capacity: nobody gets more than three new proposals a day, however many people fit")
+    func capacity() async throws {
+        try await withKindred { kindred in
+            var women: [KindredHarness.Account] = []
+            for _ in 0..<5 { women.append(try await person(kindred, gender: "female", seeking: "male")) }
+            let man = try await person(kindred, gender: "male", seeking: "female")
+            for woman in women {
+                _ = try await kindred.request(.GET, "/api/v1/me/matches", token: woman.token)
+            }
+            let his = try await kindred.request(.GET, "/api/v1/me/matches", token: man.token)
+            let matches = try #require(his.json["matches"] as? [[String: Any]])
+            let today = matches.filter { $0["status"] as? String == "proposed" }
+            #expect(today.count <= 3, "\(today.count) proposals for one person in a day")
+            #expect(!today.isEmpty)
+        }
+    }
+}
