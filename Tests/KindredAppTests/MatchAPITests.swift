@@ -1,4 +1,6 @@
+import Fluent
 import Foundation
+import KindredStore
 import Testing
 import Vapor
 
@@ -85,6 +87,61 @@ struct MatchAPITests {
         }
     }
 
+    @Test("a declined pair stays declined, and comes back for a second look when a profile changed significantly")
+    func secondChances() async throws {
+        try await withKindred { kindred in
+            let anna = try await person(kindred, gender: "female", seeking: "male")
+            let boris = try await person(kindred, gender: "male", seeking: "female")
+            let first = try await kindred.request(.GET, "/api/v1/me/matches", token: anna.token)
+            let matches = try #require(first.json["matches"] as? [[String: Any]])
+            let id = try #require(matches.first { $0["domain"] as? String == "romance" }?["id"] as? String)
+            let declined = try await kindred.request(
+                .POST, "/api/v1/matches/\(id)/decision", token: anna.token, json: #"{"decision":"decline"}"#)
+            #expect(declined.json["status"] as? String == "declined")
+
+            let unchanged = try await kindred.request(.GET, "/api/v1/matches/\(id)", token: anna.token)
+            _ = try await kindred.request(.GET, "/api/v1/me/matches", token: anna.token)
+            #expect(unchanged.json["status"] as? String == "declined")
+            #expect(try await kindred.request(.GET, "/api/v1/matches/\(id)", token: anna.token).json["status"] as? String == "declined")
+
+            // Boris's profile changes significantly (the event the profile records for such a change).
+            let event = ProfileEventRecord()
+            event.id = UUID()
+            event.userID = try #require(UUID(uuidString: boris.id))
+            event.version = 99
+            event.trait = "valence"
+            event.fromValue = "-0.40"
+            event.toValue = "0.30"
+            event.createdAt = Int64(Date().timeIntervalSince1970 * 1000) + 1_000
+            try await event.create(on: kindred.app.db)
+            _ = try await kindred.request(.GET, "/api/v1/me/matches", token: anna.token)
+            let again = try await kindred.request(.GET, "/api/v1/matches/\(id)", token: anna.token)
+            #expect(again.json["status"] as? String == "proposed", "\(again.text)")
+            #expect(again.json["myDecision"] == nil || again.json["myDecision"] is NSNull)
+        }
+    }
+
+    @Test("the shown number is calibrated on decided matches, refitted at most hourly and after decisions")
+    func calibrationFromOutcomes() async throws {
+        let cache = CandidateCache()
+        let calls = Counter()
+        let declines: @Sendable () async throws -> [(score: Double, accepted: Bool)] = {
+            await calls.increment()
+            return Array(repeating: (0.8, false), count: 200) + Array(repeating: (0.8, true), count: 40)
+        }
+        let now = Date()
+        let fitted = try await cache.calibration(.romance, now: now, outcomes: declines)
+        #expect(fitted.map(0.8) < 0.5, "people mostly declined pairs scored 0.8")
+        #expect(fitted.outcomes == 240)
+        _ = try await cache.calibration(.romance, now: now.addingTimeInterval(60), outcomes: declines)
+        #expect(await calls.value == 1, "kept for an hour")
+        await cache.invalidateCalibrations()
+        _ = try await cache.calibration(.romance, now: now.addingTimeInterval(120), outcomes: declines)
+        #expect(await calls.value == 2, "refitted after a decision")
+        let empty = try await cache.calibration(.friendship, now: now) { [] }
+        #expect(empty.map(0.7) == 0.7, "no outcomes: the identity")
+    }
+
     @Test("daily capacity: nobody gets more than three new proposals a day, however many people fit")
     func capacity() async throws {
         try await withKindred { kindred in
@@ -101,4 +158,9 @@ struct MatchAPITests {
             #expect(!today.isEmpty)
         }
     }
+}
+
+actor Counter {
+    private(set) var value = 0
+    func increment() { value += 1 }
 }

@@ -32,6 +32,9 @@ struct MatchService {
     }
 
     /// Proposes today's matches for `user` in every domain they consented to (idempotent within a day).
+    /// The city's people are ranked by their vectors first (only profiles changed since the last refresh are
+    /// opened), the best 50 per domain re-scored on five levels. A pair that was declined comes back for a
+    /// second look when either profile changed significantly since ("second chances").
     func refresh(for user: UserRecord, now: Date = Date()) async throws {
         let userID = try user.requireID()
         guard user.matchingPausedAt == nil, user.isActive else { return }
@@ -39,38 +42,84 @@ struct MatchService {
         var used = try await services.matches.proposalCounts(since: startOfDay, among: [userID])[userID] ?? 0
         guard used < Self.dailyCapacity else { return }
         let today = CalendarDate(now)
-        let me = PreparedProfile(matchProfile(of: user, profile: try await services.profiles.profile(of: userID), today: today))
         let pool = try await services.matches.pool(for: user)
         guard !pool.isEmpty else { return }
-        var candidates: [(user: UserRecord, prepared: PreparedProfile)] = []
+        let poolIDs = pool.compactMap(\.id)
+        let versions = try await services.profiles.versions(of: poolIDs + [userID])
+        let cache = services.candidates
+        func stamp(_ person: UserRecord) -> String {
+            "\(versions[person.id!] ?? 0)/\(person.updatedAt?.timeIntervalSince1970 ?? 0)"
+        }
+        let city = user.city.lowercased()
+        let me = PreparedProfile(matchProfile(of: user, profile: try await services.profiles.profile(of: userID), today: today))
+        await cache.store(userID, stamp: stamp(user), city: city, prepared: me)
+        var byID: [UUID: UserRecord] = [:]
         for other in pool {
             guard let id = other.id else { continue }
-            let profile = try await services.profiles.profile(of: id)
-            candidates.append((other, PreparedProfile(matchProfile(of: other, profile: profile, today: today))))
+            byID[id] = other
+            if await cache.prepared(id, stamp: stamp(other), city: city) == nil {
+                let profile = try await services.profiles.profile(of: id)
+                await cache.store(
+                    id, stamp: stamp(other), city: city, prepared: PreparedProfile(matchProfile(of: other, profile: profile, today: today)))
+            }
         }
-        var counts = try await services.matches.proposalCounts(since: startOfDay, among: candidates.compactMap(\.user.id))
-        let matchmaker = Matchmaker(scorer: CompatibilityScorer(interestNames: services.interestNames))
+        var counts = try await services.matches.proposalCounts(since: startOfDay, among: poolIDs)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         for domain in MatchDomain.allCases where me.profile.preferences?.domains?.contains(domain.rawValue) ?? false {
             guard used < Self.dailyCapacity else { break }
-            let existing = try await services.matches.existingPartners(of: userID, domain: domain.rawValue)
-            var scored: [(UserRecord, Assessment)] = []
-            for candidate in candidates {
-                guard let id = candidate.user.id, !existing.contains(id) else { continue }
-                let assessment = matchmaker.assess(me, candidate.prepared, domain: domain)
-                guard assessment.filtered.isEmpty, assessment.calibrated >= Self.threshold else { continue }
-                scored.append((candidate.user, assessment))
+            // The shown number is calibrated on what people decided about earlier proposals in the domain
+            // (both said yes = 1), refitted at most hourly.
+            let calibration = try await cache.calibration(domain, now: now) {
+                struct Lower: Decodable { var lower: Double }
+                return try await services.matches.outcomes(domain: domain.rawValue).compactMap { outcome in
+                    (try? JSONDecoder().decode(Lower.self, from: Data(outcome.assessment.utf8))).map { ($0.lower, outcome.accepted) }
+                }
             }
-            scored.sort { ($0.1.calibrated, $0.0.id!.uuidString) > ($1.1.calibrated, $1.0.id!.uuidString) }
-            for (other, assessment) in scored {
-                guard used < Self.dailyCapacity, let otherID = other.id else { break }
+            let matchmaker = Matchmaker(
+                scorer: CompatibilityScorer(interestNames: services.interestNames), calibration: calibration)
+            var previous: [UUID: MatchRecord] = [:]
+            for record in try await services.matches.matches(of: userID, domain: domain.rawValue) {
+                previous[record.other(than: userID)] = record
+            }
+            var eligible = Set<UUID>()
+            for id in poolIDs {
+                guard let record = previous[id] else {
+                    eligible.insert(id)
+                    continue
+                }
+                // Second chances: declined, and one of them has changed since.
+                guard record.status == "declined", let decided = record.decidedAt else { continue }
+                let since = Date(timeIntervalSince1970: Double(decided) / 1000)
+                if try await services.profiles.changedSignificantly(userID, since: since) {
+                    eligible.insert(id)
+                } else if try await services.profiles.changedSignificantly(id, since: since) {
+                    eligible.insert(id)
+                }
+            }
+            let shortlist = await cache.top(for: userID, domain: domain, k: 50, allowed: eligible)
+            var scored: [(UUID, Assessment)] = []
+            for id in shortlist {
+                guard let other = byID[id], let prepared = await cache.prepared(id, stamp: stamp(other), city: city) else { continue }
+                let assessment = matchmaker.assess(me, prepared, domain: domain)
+                guard assessment.filtered.isEmpty, assessment.calibrated >= Self.threshold else { continue }
+                scored.append((id, assessment))
+            }
+            scored.sort { ($0.1.calibrated, $0.0.uuidString) > ($1.1.calibrated, $1.0.uuidString) }
+            for (otherID, assessment) in scored {
+                guard used < Self.dailyCapacity else { break }
                 guard counts[otherID, default: 0] < Self.dailyCapacity else { continue }
-                let stored = try await services.matches.propose(
-                    userID, otherID, domain: domain.rawValue, score: assessment.score, confidence: assessment.confidence,
-                    shown: assessment.calibrated, assessment: String(decoding: try encoder.encode(assessment), as: UTF8.self),
-                    at: now)
-                guard stored != nil else { continue }
+                let json = String(decoding: try encoder.encode(assessment), as: UTF8.self)
+                if let record = previous[otherID] {
+                    try await services.matches.reopen(
+                        record, score: assessment.score, confidence: assessment.confidence, shown: assessment.calibrated,
+                        assessment: json, at: now)
+                } else {
+                    let stored = try await services.matches.propose(
+                        userID, otherID, domain: domain.rawValue, score: assessment.score,
+                        confidence: assessment.confidence, shown: assessment.calibrated, assessment: json, at: now)
+                    guard stored != nil else { continue }
+                }
                 used += 1
                 counts[otherID, default: 0] += 1
             }
@@ -128,6 +177,7 @@ struct MatchController {
         guard let record = try await request.kindred.matches.decide(id, by: userID, decision) else {
             throw Problem.notFound
         }
+        if record.status != "proposed" { await request.kindred.candidates.invalidateCalibrations() }
         return try await MatchResponse(record, viewer: user, services: request.kindred)
     }
 }

@@ -13,6 +13,8 @@ public struct KindredServices: Sendable {
     public let diaries: DiaryRepository
     public let profiles: ProfileRepository
     public let matches: MatchRepository
+    /// Prepared profiles and their vectors, kept per profile version (candidate search).
+    let candidates = CandidateCache()
     /// The question bank (ru/en), loaded once.
     public let questions: QuestionBank
     /// Interest names in both languages (for insights).

@@ -61,6 +61,42 @@ public struct MatchRepository: Sendable {
         return counts
     }
 
+    /// Outcomes to calibrate on: decided matches in `domain` (accepted = both said yes), newest first, with
+    /// the assessment each was proposed with.
+    public func outcomes(domain: String, limit: Int = 20_000) async throws -> [(assessment: String, accepted: Bool)] {
+        try await MatchRecord.query(on: database())
+            .filter(\.$domain == domain)
+            .filter(\.$status ~~ ["accepted", "declined"])
+            .sort(\.$createdAt, .descending)
+            .limit(limit)
+            .all()
+            .map { ($0.assessment, $0.status == "accepted") }
+    }
+
+    /// The matches of `user` in `domain`.
+    public func matches(of user: UUID, domain: String) async throws -> [MatchRecord] {
+        try await MatchRecord.query(on: database())
+            .filter(\.$domain == domain)
+            .group(.or) { $0.filter(\.$userA == user).filter(\.$userB == user) }
+            .all()
+    }
+
+    /// A second look: a declined match proposed again with a new assessment (the pair keeps one row).
+    public func reopen(
+        _ record: MatchRecord, score: Double, confidence: Double, shown: Double, assessment: String, at date: Date = Date()
+    ) async throws {
+        record.score = score
+        record.confidence = confidence
+        record.shown = shown
+        record.assessment = assessment
+        record.decisionA = nil
+        record.decisionB = nil
+        record.decidedAt = nil
+        record.status = "proposed"
+        record.createdAt = Int64(date.timeIntervalSince1970 * 1000)
+        try await record.save(on: database())
+    }
+
     /// Pairs (either order) that already have a match in `domain`.
     public func existingPartners(of user: UUID, domain: String) async throws -> Set<UUID> {
         let rows = try await MatchRecord.query(on: database())

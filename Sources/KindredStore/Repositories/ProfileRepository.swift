@@ -44,6 +44,27 @@ public struct ProfileRepository: Sendable {
         return try Self.decoder().decode(Profile.self, from: cipher.open(row.profileSealed, context: Self.context(userID)))
     }
 
+    /// The current profile version of each person (0 for none), without opening any profile: what a cache of
+    /// prepared profiles checks to know which ones changed.
+    public func versions(of userIDs: [UUID]) async throws -> [UUID: Int] {
+        guard !userIDs.isEmpty else { return [:] }
+        var versions: [UUID: Int] = [:]
+        for chunk in stride(from: 0, to: userIDs.count, by: 500) {
+            let ids = Array(userIDs[chunk..<min(userIDs.count, chunk + 500)])
+            let rows = try await ProfileRecord.query(on: database()).filter(\.$id ~~ ids).field(\.$id).field(\.$version).all()
+            for row in rows { if let id = row.id { versions[id] = row.version } }
+        }
+        return versions
+    }
+
+    /// Whether the person's profile changed significantly (a recorded profile event) since `date`: what
+    /// gives a declined pair a second look.
+    public func changedSignificantly(_ userID: UUID, since date: Date) async throws -> Bool {
+        let cutoff = Int64(date.timeIntervalSince1970 * 1000)
+        return try await ProfileEventRecord.query(on: database())
+            .filter(\.$userID == userID).filter(\.$createdAt > cutoff).first() != nil
+    }
+
     /// Takes an analysed diary into its owner's profile, once. Returns the new profile and the significant
     /// changes, or nil when the diary was already taken in.
     @discardableResult
