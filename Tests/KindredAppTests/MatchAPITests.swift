@@ -1,5 +1,6 @@
 import Fluent
 import Foundation
+import KindredCore
 import KindredStore
 import Testing
 import Vapor
@@ -140,6 +141,34 @@ struct MatchAPITests {
         #expect(await calls.value == 2, "refitted after a decision")
         let empty = try await cache.calibration(.friendship, now: now) { [] }
         #expect(empty.map(0.7) == 0.7, "no outcomes: the identity")
+    }
+
+    @Test("a profile as the API returns it is a public profile: two exports score as a pair")
+    func exportedProfilesScore() async throws {
+        try await withKindred { kindred in
+            let anna = try await person(kindred, gender: "female", seeking: "male")
+            let boris = try await person(kindred, gender: "male", seeking: "female")
+            // Answer a Big Five question, so the answers reach the profile too.
+            let next = try await kindred.request(.GET, "/api/v1/me/questions/next", token: anna.token)
+            if let question = next.json["id"] as? String, next.json["type"] as? String == "likert5" {
+                _ = try await kindred.request(
+                    .POST, "/api/v1/me/questions/\(question)/answer", token: anna.token, json: #"{"answer":4}"#)
+            }
+            let a = try await kindred.request(.GET, "/api/v1/me/profile", token: anna.token)
+            let b = try await kindred.request(.GET, "/api/v1/me/profile", token: boris.token)
+            #expect(a.json["bigFive"] is [String: Any] && a.json["dealbreakers"] is [String: Any])
+            let pair = "{\"a\": \(a.text), \"b\": \(b.text), \"domain\": \"friendship\"}"
+            struct Pair: Decodable {
+                var a: MatchProfile
+                var b: MatchProfile
+            }
+            let decoded = try JSONDecoder().decode(Pair.self, from: Data(pair.utf8))
+            #expect(!decoded.a.interests.isEmpty && !decoded.a.values.isEmpty)
+            let assessment = Matchmaker().assess(decoded.a, decoded.b, domain: .friendship)
+            #expect(assessment.filtered.isEmpty)
+            #expect(assessment.confidence > 0)
+            #expect(assessment.levels[.basic]!.confidence > 0, "values and interests came through")
+        }
     }
 
     @Test("daily capacity: nobody gets more than three new proposals a day, however many people fit")

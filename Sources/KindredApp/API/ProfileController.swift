@@ -79,6 +79,11 @@ struct ProfileResponse: Content {
     var conflict: [String: Trait]
     var voice: [String: Trait]
     var places: [String: Int]
+    /// From the answers: Big Five (Mini-IPIP), attachment anxiety and avoidance, 0…1.
+    var bigFive: [String: Trait]
+    var attachment: [String: Trait]
+    /// From the answers: partner facts that are a "no" (1.0) or "rather not" (0.5).
+    var dealbreakers: [String: Double]
     var goals: [String: Goal]
     var needs: [Item]
     var offers: [Item]
@@ -105,6 +110,17 @@ struct ProfileResponse: Content {
         conflict = profile.conflict.mapValues(Trait.init)
         voice = profile.voice.mapValues(Trait.init)
         places = profile.places
+        var bigFive: [String: Trait] = [:]
+        var attachment: [String: Trait] = [:]
+        var dealbreakers: [String: Double] = [:]
+        for (key, trait) in profile.answers {
+            if key.hasPrefix("bigfive.") { bigFive[String(key.dropFirst(8))] = Trait(trait) }
+            if key.hasPrefix("attachment.") { attachment[String(key.dropFirst(11))] = Trait(trait) }
+            if key.hasPrefix("dealbreakers.") { dealbreakers[String(key.dropFirst(13))] = (trait.value * 100).rounded() / 100 }
+        }
+        self.bigFive = bigFive
+        self.attachment = attachment
+        self.dealbreakers = dealbreakers
         goals = profile.goals.mapValues {
             Goal(stance: $0.stance, confidence: ($0.confidence * 100).rounded() / 100, evidence: $0.evidence)
         }
