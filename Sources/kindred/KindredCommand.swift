@@ -14,7 +14,7 @@ struct Kindred: AsyncParsableCommand {
         abstract: "Kindred: AI clones that meet, match and help their people.",
         discussion: "Configuration comes from KINDRED_* environment variables (see the README).",
         subcommands: [
-            Serve.self, Worker.self, Migrate.self, Analyze.self, Score.self, Inference.self, AI.self, Bench.self, Quality.self,
+            Serve.self, Worker.self, Migrate.self, Analyze.self, Score.self, Simulate.self, Inference.self, AI.self, Bench.self, Quality.self,
         ])
 }
 

@@ -48,7 +48,7 @@ public struct QualityEvaluation: Sendable {
             precision + recall == 0 ? 0 : 2 * precision * recall / (precision + recall)
         }
 
-        mutating func add(expected: Set<String>, found: Set<String>) {
+        public mutating func add(expected: Set<String>, found: Set<String>) {
             truePositives += expected.intersection(found).count
             falsePositives += found.subtracting(expected).count
             falseNegatives += expected.subtracting(found).count
