@@ -1,7 +1,8 @@
 import Foundation
 
-func bundledLexicon<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Resources/Lexicons")
+/// Decodes `Resources/<folder>/<name>.json` from KindredCore's bundle.
+func bundledLexicon<T: Decodable>(_ name: String, as type: T.Type, in folder: String = "Lexicons") throws -> T {
+    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Resources/\(folder)")
     else { throw LexiconError.missing(name) }
     return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
 }

@@ -58,7 +58,7 @@ public struct PopulationGenerator: Sendable {
 
     public init(seed: UInt64) throws {
         self.seed = seed
-        let bank = try bundledPopulation("phrases", as: Bank.self)
+        let bank = try bundledLexicon("phrases", as: Bank.self, in: "Population")
         var topics: [String: (ru: [String], en: [String])] = [:]
         for topic in bank.topics { topics[topic.id] = (topic.ru, topic.en) }
         self.topics = topics
@@ -204,10 +204,4 @@ public struct PopulationGenerator: Sendable {
         }
         return output
     }
-}
-
-func bundledPopulation<T: Decodable>(_ name: String, as type: T.Type) throws -> T {
-    guard let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Resources/Population")
-    else { throw LexiconError.missing(name) }
-    return try JSONDecoder().decode(T.self, from: Data(contentsOf: url))
 }

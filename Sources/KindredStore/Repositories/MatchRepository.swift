@@ -97,24 +97,17 @@ public struct MatchRepository: Sendable {
         try await record.save(on: database())
     }
 
-    /// Pairs (either order) that already have a match in `domain`.
-    public func existingPartners(of user: UUID, domain: String) async throws -> Set<UUID> {
-        let rows = try await MatchRecord.query(on: database())
-            .filter(\.$domain == domain)
-            .group(.or) { $0.filter(\.$userA == user).filter(\.$userB == user) }
-            .all()
-        return Set(rows.map { $0.other(than: user) })
-    }
-
     /// Stores a proposal; a pair that already has one in the domain keeps it (returns nil).
     public func propose(
         _ first: UUID, _ second: UUID, domain: String, score: Double, confidence: Double, shown: Double,
         assessment: String, at date: Date = Date()
     ) async throws -> MatchRecord? {
         let (a, b) = first.uuidString < second.uuidString ? (first, second) : (second, first)
-        let existing = try await MatchRecord.query(on: database())
-            .filter(\.$userA == a).filter(\.$userB == b).filter(\.$domain == domain).first()
-        guard existing == nil else { return nil }
+        func existing() async throws -> MatchRecord? {
+            try await MatchRecord.query(on: database())
+                .filter(\.$userA == a).filter(\.$userB == b).filter(\.$domain == domain).first()
+        }
+        guard try await existing() == nil else { return nil }
         let record = MatchRecord()
         record.id = UUID()
         record.domain = domain
@@ -130,11 +123,7 @@ public struct MatchRepository: Sendable {
             try await record.create(on: database())
         } catch {
             // Two refreshes racing for the same pair: the unique key keeps one.
-            if try await MatchRecord.query(on: database())
-                .filter(\.$userA == a).filter(\.$userB == b).filter(\.$domain == domain).first() != nil
-            {
-                return nil
-            }
+            if try await existing() != nil { return nil }
             throw error
         }
         return record
