@@ -10,10 +10,11 @@ public enum KindredApplication {
     /// Configures `app` from `configuration`. With `runWorkers` the background workers start when the
     /// application boots and stop when it shuts down. With `startSidecar` the local models are started in
     /// the background when no model endpoint is configured (`kindred serve`); otherwise a sidecar already
-    /// running is used if there is one.
+    /// running is used if there is one. With `demo` (`kindred serve` when `KINDRED_DEMO` is on) an empty
+    /// database gets the demo population once the application boots, and the demo login is logged.
     public static func configure(
         _ app: Application, configuration: KindredConfiguration, runWorkers: Bool, migrate: Bool = true,
-        startSidecar: Bool = false
+        startSidecar: Bool = false, demo: Bool = false
     ) async throws {
         app.http.server.configuration.hostname = configuration.hostname
         app.http.server.configuration.port = configuration.port
@@ -96,6 +97,11 @@ public enum KindredApplication {
         app.lifecycle.use(ModelLifecycle())
         if runWorkers {
             app.lifecycle.use(WorkerLifecycle())
+        }
+        if demo {
+            let status = DemoStatus()
+            app.storage[DemoStatusKey.self] = status
+            app.lifecycle.use(DemoLifecycle(people: configuration.demoPeople, days: configuration.demoDays, status: status))
         }
         app.logger.info(
             "Kindred configured",

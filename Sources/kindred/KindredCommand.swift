@@ -28,14 +28,14 @@ func loadConfiguration() throws -> KindredConfiguration {
 
 /// Makes and configures the application, runs `body` with it, and always shuts it down.
 func withApplication(
-    _ configuration: KindredConfiguration, runWorkers: Bool, startSidecar: Bool = false,
+    _ configuration: KindredConfiguration, runWorkers: Bool, startSidecar: Bool = false, demo: Bool = false,
     _ body: (Application) async throws -> Void
 ) async throws {
     // Vapor's own argument parsing is not used: arguments were parsed here.
     let app = try await Application.make(Environment(name: "production", arguments: ["kindred"]))
     do {
         try await KindredApplication.configure(
-            app, configuration: configuration, runWorkers: runWorkers, startSidecar: startSidecar)
+            app, configuration: configuration, runWorkers: runWorkers, startSidecar: startSidecar, demo: demo)
         try await body(app)
     } catch {
         app.logger.critical("Kindred stopped", metadata: ["error": "\(error)"])
@@ -59,7 +59,9 @@ struct Serve: AsyncParsableCommand {
         var configuration = try loadConfiguration()
         if let hostname { configuration.hostname = hostname }
         if let port { configuration.port = port }
-        try await withApplication(configuration, runWorkers: configuration.workersInServe, startSidecar: true) { app in
+        try await withApplication(
+            configuration, runWorkers: configuration.workersInServe, startSidecar: true, demo: configuration.demo
+        ) { app in
             app.environment.arguments = ["kindred", "serve"]
             try await app.execute()
         }

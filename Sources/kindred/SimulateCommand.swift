@@ -24,12 +24,16 @@ struct Simulate: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Days of diaries per person.")
     var days: Int = 7
 
+    @ArgumentParser.Option(help: "Questions each person answers after each diary (the next best ones).")
+    var questionsPerDay: Int = 3
+
     @ArgumentParser.Flag(help: "Print JSON instead of a table.")
     var json = false
 
     func validate() throws {
         guard (2...1_000_000).contains(users) else { throw ValidationError("--users must be 2…1,000,000") }
         guard (1...365).contains(days) else { throw ValidationError("--days must be 1…365") }
+        guard (0...97).contains(questionsPerDay) else { throw ValidationError("--questions-per-day must be 0…97") }
     }
 
     struct Report: Encodable {
@@ -37,12 +41,29 @@ struct Simulate: AsyncParsableCommand {
         var days: Int
         var seed: UInt64
         var diaries: Int
+        var answers: Int
         var secondsPerStage: [String: Double]
+        /// Pearson r between a latent trait and the profile's estimate, over the people whose profile has one.
         var traitCorrelation: [String: Double]
+        /// How many people the correlation of each trait is over.
+        var traitPeople: [String: Int]
+        /// Share of people whose recovered stance / dominant mode is the latent one.
+        var accuracy: [String: Double]
         var precisionRecall: [String: [String: Double]]
         var compatibilityAUC: Double
+        /// The AUC against the matchmaker's own ranking of perfectly known people, and Pearson r with it.
+        var oracleAUC: Double
+        var oracleCorrelation: Double
+        /// Pearson r between each level's score on the pipeline's profiles and on perfectly known people.
+        var levelRecovery: [String: Double]
+        /// The AUC of each level's score alone.
+        var levelAUC: [String: Double]
         var pairsScored: Int
         var pairsFiltered: Int
+        /// Where the candidates the matcher proposes sit in the latent compatibility of everyone it could
+        /// have proposed (0.5 = no better than chance, 1 = always the truly best).
+        var candidatePercentile: Double
+        var candidateQueries: Int
         var modelTokens: Int
         var residentMegabytes: Double
     }
@@ -56,19 +77,20 @@ struct Simulate: AsyncParsableCommand {
             return try body()
         }
         let generator = try PopulationGenerator(seed: seed)
-        let analyzer = try DiaryAnalyzer()
-        let bank = try QuestionBank.bundled()
+        let life = SimulatedLife(analyzer: try DiaryAnalyzer(), bank: try QuestionBank.bundled(), questionsPerDay: questionsPerDay)
+        let respondent = SyntheticRespondent()
         let people = timed("generate people") { (0..<users).map(generator.person) }
-        var profiles = [Profile](repeating: Profile(), count: users)
+        // The pipeline's side: sign-up facts, then only what each day's diary and answers give it.
+        var lives = people.map { SimulatedLife.State(account: SyntheticAccount(signUpOf: $0)) }
         var exchange = [String: QualityEvaluation.Score]()
         var diaryCount = 0
-        let start = Date(timeIntervalSince1970: 1_790_000_000)
         for day in 0..<days {
             for person in people {
                 let (text, truth) = timed("write diaries") { generator.diary(of: person, day: day) }
-                let analysis = timed("analyse") { analyzer.analyze(text) }
-                timed("update profiles") {
-                    profiles[person.id] = profiles[person.id].applying(analysis, at: start.addingTimeInterval(Double(day) * 86_400))
+                let analysis = timed("analyse and update profiles") { life.write(day: day, diary: text, state: &lives[person.id]) }
+                var random = SplitMix64(seed: seed &+ UInt64(person.id) &* 31 &+ UInt64(day) << 40)
+                timed("ask and answer questions") {
+                    life.ask(day: day, state: &lives[person.id]) { respondent.answer($0, by: person, random: &random) }
                 }
                 diaryCount += 1
                 for (field, expected, found) in [
@@ -80,32 +102,41 @@ struct Simulate: AsyncParsableCommand {
                 }
             }
         }
-        // Answers: the Mini-IPIP items, from the latent Big Five with noise (a person is not a perfect rater).
-        timed("answer questions") {
-            for person in people {
-                var random = SplitMix64(seed: seed &+ UInt64(person.id) &* 31)
-                for question in bank.questions where question.trait.hasPrefix("bigfive.") {
-                    let trait = String(question.trait.dropFirst("bigfive.".count))
-                    let x = person.bigFive[trait] ?? 0.5
-                    let keyed = (question.keyed ?? 1) < 0 ? 1 - x : x
-                    let noise = (Double(random.next() % 1_000) / 1_000 - 0.5) * 1.2
-                    let likert = min(5, max(1, Int((1 + 4 * keyed + noise).rounded())))
-                    profiles[person.id] = profiles[person.id].applying(
-                        answer: .scale(likert), to: question, at: start.addingTimeInterval(Double(days) * 86_400))
-                }
-            }
-        }
+        let profiles = lives.map(\.profile)
         var correlation: [String: Double] = [:]
+        var counted: [String: Int] = [:]
+        func correlate(_ name: String, _ pairs: [(Double, Double)]) {
+            counted[name] = pairs.count
+            correlation[name] = pearson(pairs.map(\.0), pairs.map(\.1))
+        }
         for value in FeatureVector.valueOrder {
-            correlation["values.\(value)"] = pearson(
-                people.map { $0.values[value] ?? 0.5 }, people.map { profiles[$0.id].values[value]?.value ?? 0 })
+            correlate("values.\(value) (diaries)", people.map { ($0.values[value] ?? 0.5, profiles[$0.id].values[value]?.value ?? 0) })
+            correlate(
+                "values.\(value) (answers)",
+                people.compactMap { p in profiles[p.id].answers["values.\(value)"].map { (p.values[value] ?? 0.5, $0.value) } })
         }
         for trait in FeatureVector.bigFiveOrder {
-            correlation["bigFive.\(trait)"] = pearson(
-                people.map { $0.bigFive[trait] ?? 0.5 }, people.map { profiles[$0.id].answers["bigfive.\(trait)"]?.value ?? 0.5 })
+            correlate(
+                "bigFive.\(trait)",
+                people.compactMap { p in profiles[p.id].answers["bigfive.\(trait)"].map { (p.bigFive[trait] ?? 0.5, $0.value) } })
         }
-        correlation["neuroticism~valence"] = pearson(
-            people.map { $0.bigFive["neuroticism"] ?? 0.5 }, people.map { profiles[$0.id].valence.value })
+        for dimension in ["anxiety", "avoidance"] {
+            correlate(
+                "attachment.\(dimension)",
+                people.compactMap { p in profiles[p.id].answers["attachment.\(dimension)"].map { (p.attachment[dimension] ?? 0.5, $0.value) } })
+        }
+        correlate("neuroticism~valence (diaries)", people.map { ($0.bigFive["neuroticism"] ?? 0.5, profiles[$0.id].valence.value) })
+        var accuracy: [String: Double] = [:]
+        for topic in ["children", "marriage", "relocation", "career", "lifestyle"] {
+            let known = people.compactMap { p in profiles[p.id].goals[topic]?.stance.map { ($0, p.goals[topic]) } }
+            accuracy["goals.\(topic) (n=\(known.count))"] = known.isEmpty ? 0 : Double(known.filter { $0.0 == $0.1 }.count) / Double(known.count)
+        }
+        let modes = people.compactMap { p -> Bool? in
+            let scores = ConflictReader.modes.compactMap { m in profiles[p.id].conflict["mode.\(m)"].map { (m, $0.value) } }
+            guard let top = scores.max(by: { $0.1 < $1.1 }) else { return nil }
+            return top.0 == p.conflictMode
+        }
+        accuracy["conflict mode (n=\(modes.count), chance 0.2)"] = modes.isEmpty ? 0 : Double(modes.filter { $0 }.count) / Double(modes.count)
         var interests = QualityEvaluation.Score()
         for person in people {
             let found = Set(profiles[person.id].interests.filter { $0.value.value >= 0.15 }.keys)
@@ -115,15 +146,12 @@ struct Simulate: AsyncParsableCommand {
         // the same stance on children) against the matchmaker's score; AUC of telling the top third apart.
         let matchmaker = Matchmaker(scorer: CompatibilityScorer(explains: false))
         var random = SplitMix64(seed: seed &+ 99)
-        var scored: [(latent: Double, predicted: Double)] = []
+        var scored: [(latent: Double, predicted: Double, levels: [CompatibilityLevel: Double], oracle: Double)] = []
+        var levelPairs: [CompatibilityLevel: [(Double, Double)]] = [:]
+        let oracles = people.map { PreparedProfile(MatchProfile(oracleOf: $0)) }
         var filtered = 0
+        let prepared = timed("prepare profiles") { lives.map { PreparedProfile(MatchProfile($0)) } }
         timed("compatibility") {
-            let prepared = people.map { person in
-                PreparedProfile(
-                    MatchProfile(
-                        profiles[person.id], id: "\(person.id)",
-                        person: .init(age: person.age, gender: person.gender, city: person.city, lat: person.lat, lon: person.lon)))
-            }
             for _ in 0..<min(20_000, users * 10) {
                 let a = Int(random.next() % UInt64(users))
                 let b = Int(random.next() % UInt64(users))
@@ -133,19 +161,73 @@ struct Simulate: AsyncParsableCommand {
                     filtered += 1
                     continue
                 }
-                scored.append((latentCompatibility(people[a], people[b]), assessment.score))
+                let oracle = matchmaker.assess(oracles[a], oracles[b], domain: .romance)
+                scored.append(
+                    (latentCompatibility(people[a], people[b]), assessment.score, assessment.levels.mapValues(\.score),
+                     oracle.score))
+                for (level, known) in oracle.levels where known.confidence > 0 {
+                    if let found = assessment.levels[level], found.confidence > 0 {
+                        levelPairs[level, default: []].append((known.score, found.score))
+                    }
+                }
             }
         }
         let cut = scored.map(\.latent).sorted(by: >)[max(0, scored.count / 3 - 1)]
         let auc = Self.auc(scored.map { ($0.predicted, $0.latent >= cut) })
+        // Recovery apart from the theory: the same matchmaker on perfectly known people (the latent traits as
+        // profiles) ranks the pairs; how well does the pipeline's score tell its top third apart?
+        let oracleCut = scored.map(\.oracle).sorted(by: >)[max(0, scored.count / 3 - 1)]
+        let oracleAUC = Self.auc(scored.map { ($0.predicted, $0.oracle >= oracleCut) })
+        let oracleCorrelation = pearson(scored.map(\.oracle), scored.map(\.predicted))
+        var levelRecovery: [String: Double] = [:]
+        for (level, pairs) in levelPairs { levelRecovery[level.rawValue] = pearson(pairs.map(\.0), pairs.map(\.1)) }
+        // Each level alone: which of them carries the signal.
+        var levelAUC: [String: Double] = [:]
+        for level in CompatibilityLevel.allCases {
+            levelAUC[level.rawValue] = Self.auc(scored.map { ($0.levels[level] ?? 0, $0.latent >= cut) })
+        }
+        // Candidates as the app finds them: the vector index of each city, the best 50 re-scored, the top 10
+        // proposed; each proposal placed in the latent compatibility of everyone the person could be matched with.
+        var index = CandidateIndex()
+        timed("index candidates") {
+            for (id, profile) in prepared.enumerated() {
+                let vectors = FeatureVector.make(profile.profile, domain: .romance)
+                try? index.upsert(id: id, block: people[id].city, selfVector: vectors.0, wants: vectors.1)
+            }
+        }
+        var percentiles: [Double] = []
+        let queries = min(users, 300)
+        timed("find candidates") {
+            let byCity = Dictionary(grouping: people.map(\.id), by: { people[$0].city })
+            for _ in 0..<queries {
+                let id = Int(random.next() % UInt64(users))
+                let eligible = (byCity[people[id].city] ?? []).filter {
+                    $0 != id && matchmaker.assess(prepared[id], prepared[$0], domain: .romance).filtered.isEmpty
+                }
+                guard eligible.count >= 20 else { continue }
+                let allowed = Set(eligible)
+                let proposed = index.topK(for: id, k: 50) { !allowed.contains($0) }
+                    .map { ($0.id, matchmaker.assess(prepared[id], prepared[$0.id], domain: .romance).score) }
+                    .sorted { $0.1 > $1.1 }.prefix(10)
+                let latent = eligible.map { latentCompatibility(people[id], people[$0]) }
+                for (other, _) in proposed {
+                    let own = latentCompatibility(people[id], people[other])
+                    percentiles.append(Double(latent.filter { $0 < own }.count) / Double(latent.count - 1))
+                }
+            }
+        }
+        let candidatePercentile = percentiles.isEmpty ? 0 : percentiles.reduce(0, +) / Double(percentiles.count)
+        func rounded(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
         let report = Report(
-            users: users, days: days, seed: seed, diaries: diaryCount, secondsPerStage: times.mapValues { ($0 * 100).rounded() / 100 },
-            traitCorrelation: correlation.mapValues { ($0 * 1000).rounded() / 1000 },
+            users: users, days: days, seed: seed, diaries: diaryCount, answers: lives.map(\.account.answers.count).reduce(0, +),
+            secondsPerStage: times.mapValues { ($0 * 100).rounded() / 100 },
+            traitCorrelation: correlation.mapValues(rounded), traitPeople: counted, accuracy: accuracy.mapValues(rounded),
             precisionRecall: Dictionary(
                 uniqueKeysWithValues: (exchange.map { ($0.key, $0.value) } + [("interests", interests)]).map {
-                    ($0.0, ["precision": ($0.1.precision * 1000).rounded() / 1000, "recall": ($0.1.recall * 1000).rounded() / 1000])
+                    ($0.0, ["precision": rounded($0.1.precision), "recall": rounded($0.1.recall)])
                 }),
-            compatibilityAUC: (auc * 1000).rounded() / 1000, pairsScored: scored.count, pairsFiltered: filtered,
+            compatibilityAUC: rounded(auc), oracleAUC: rounded(oracleAUC), oracleCorrelation: rounded(oracleCorrelation), levelRecovery: levelRecovery.mapValues(rounded), levelAUC: levelAUC.mapValues(rounded), pairsScored: scored.count, pairsFiltered: filtered,
+            candidatePercentile: rounded(candidatePercentile), candidateQueries: queries,
             modelTokens: 0, residentMegabytes: Bench.Matching.residentMegabytes())
         if json {
             let encoder = JSONEncoder()
@@ -153,16 +235,23 @@ struct Simulate: AsyncParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("\(users) people × \(days) days = \(diaryCount) diaries (seed \(seed)), no model (0 tokens)\n")
+        print("\(users) people × \(days) days = \(diaryCount) diaries and \(report.answers) answers (seed \(seed)), no model (0 tokens)\n")
         print("| stage | seconds |\n|---|---|")
         for (stage, seconds) in report.secondsPerStage.sorted(by: { $0.key < $1.key }) { print("| \(stage) | \(seconds) |") }
-        print("\n| trait | r (latent vs profile) |\n|---|---|")
-        for (trait, r) in report.traitCorrelation.sorted(by: { $0.key < $1.key }) { print("| \(trait) | \(r) |") }
+        print("| total | \((times.values.reduce(0, +) * 100).rounded() / 100) |")
+        print("\n| trait | r (latent vs profile) | people |\n|---|---|---|")
+        for (trait, r) in report.traitCorrelation.sorted(by: { $0.key < $1.key }) { print("| \(trait) | \(r) | \(counted[trait] ?? 0) |") }
+        print("\n| recovered | share right |\n|---|---|")
+        for (name, share) in report.accuracy.sorted(by: { $0.key < $1.key }) { print("| \(name) | \(share) |") }
         print("\n| field | precision | recall |\n|---|---|---|")
         for (field, pr) in report.precisionRecall.sorted(by: { $0.key < $1.key }) {
-            print("| \(field) | \(pr["precision"]!) | \(pr["recall"]!) |")
+            print("| \(field) | \(pr["precision"] ?? 0) | \(pr["recall"] ?? 0) |")
         }
         print("\ncompatibility AUC (matchmaker score vs the latent top third): \(report.compatibilityAUC) over \(scored.count) pairs (\(filtered) filtered)")
+        print("against the matchmaker on perfectly known people (recovery): AUC \(report.oracleAUC), r \(report.oracleCorrelation)")
+        print("level recovery (r with perfectly known people): " + report.levelRecovery.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print("by level alone: " + CompatibilityLevel.allCases.map { "\($0.rawValue) \(report.levelAUC[$0.rawValue] ?? 0)" }.joined(separator: ", "))
+        print("proposed candidates (top 10 of the index's 50, re-scored) sit at the \(report.candidatePercentile) percentile of latent compatibility among everyone eligible (0.5 = chance), \(percentiles.count) proposals")
         print(String(format: "resident memory: %.0f MB", report.residentMegabytes))
     }
 

@@ -139,7 +139,7 @@ struct MatchAPITests {
         await cache.invalidateCalibrations()
         _ = try await cache.calibration(.romance, now: now.addingTimeInterval(120), outcomes: declines)
         #expect(await calls.value == 2, "refitted after a decision")
-        let empty = try await cache.calibration(.friendship, now: now) { [] }
+        let empty = await cache.calibration(.friendship, now: now) { [] }
         #expect(empty.map(0.7) == 0.7, "no outcomes: the identity")
     }
 

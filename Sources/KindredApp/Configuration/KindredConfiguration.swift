@@ -33,6 +33,14 @@ public struct KindredConfiguration: Sendable {
     /// another replica keeps working on this one.
     public var sessionCacheSeconds: Double
 
+    /// `KINDRED_DEMO` (on by default): `kindred serve` on an empty database seeds a demo population and prints
+    /// the demo login. Turn it off in production.
+    public var demo: Bool
+    /// `KINDRED_DEMO_PEOPLE`: how many people the demo population has (default 300).
+    public var demoPeople: Int
+    /// `KINDRED_DEMO_DAYS`: days of diaries each demo person writes (default 3).
+    public var demoDays: Int
+
     /// Models: see `ModelSettings`.
     public var models: ModelSettings
 
@@ -103,6 +111,9 @@ public struct KindredConfiguration: Sendable {
         }
         bcryptCost = try integer("KINDRED_BCRYPT_COST", default: 10, range: 4...15)
         sessionCacheSeconds = try number("KINDRED_SESSION_CACHE_SECONDS", default: 5, range: 0...300)
+        demo = try flag("KINDRED_DEMO", default: true)
+        demoPeople = try integer("KINDRED_DEMO_PEOPLE", default: 300, range: 2...100_000)
+        demoDays = try integer("KINDRED_DEMO_DAYS", default: 3, range: 1...30)
 
         func endpoint(_ prefix: String, model: String, concurrency: Int, timeout: Double) throws -> ModelSettings.Endpoint? {
             guard let url = value("\(prefix)_BASE_URL") else { return nil }

@@ -4,6 +4,8 @@ import Foundation
 /// pipeline against. The pipeline never sees this — only the diaries and answers made from it.
 public struct SyntheticPerson: Codable, Sendable, Equatable {
     public var id: Int
+    /// A first name for the demo (drawn apart from the traits: it says nothing about them).
+    public var name: String
     public var language: String
     public var gender: String
     public var seeking: [String]
@@ -45,12 +47,15 @@ public struct PopulationGenerator: Sendable {
             var en: [String]
         }
         var slots: [String: [String: [String]]]
+        /// First names by language and gender.
+        var names: [String: [String: [String]]]
         var topics: [Topic]
     }
 
     public let seed: UInt64
     let topics: [String: (ru: [String], en: [String])]
     let slots: [String: [String: [String]]]
+    let names: [String: [String: [String]]]
     let interests: [Concept]
     let exchange: [Concept]
     let places: PlaceDirectory
@@ -63,6 +68,7 @@ public struct PopulationGenerator: Sendable {
         for topic in bank.topics { topics[topic.id] = (topic.ru, topic.en) }
         self.topics = topics
         slots = bank.slots
+        names = bank.names
         interests = try ConceptLexicon.bundled("interests").concepts.filter { !$0.id.hasPrefix("_") }
         exchange = try ConceptLexicon.bundled("exchange").concepts.filter { !$0.id.hasPrefix("_") }
         places = try PlaceDirectory.bundled()
@@ -99,9 +105,14 @@ public struct PopulationGenerator: Sendable {
             if !chosenInterests.contains(id) { chosenInterests.append(id) }
         }
         let items = exchange.filter { $0.kind == "item" }
+        let language = unit() < 0.75 ? "ru" : "en"
+        // The name has its own random stream, so adding it changed no trait of any seed.
+        var naming = self.random(id, 2)
+        let choices = names[language]?[gender] ?? []
+        let name = choices.isEmpty ? "\(id)" : choices[Int(naming.next() % UInt64(choices.count))]
         let services = exchange.filter { $0.kind == "service" || $0.kind == "skill" }
         return SyntheticPerson(
-            id: id, language: unit() < 0.75 ? "ru" : "en", gender: gender,
+            id: id, name: name, language: language, gender: gender,
             seeking: [gender == "female" ? "male" : "female"], age: 20 + Int(random.next() % 30), city: cityID,
             district: district?.id, lat: (district?.lat ?? city.lat) + (unit() - 0.5) * 0.01,
             lon: (district?.lon ?? city.lon) + (unit() - 0.5) * 0.01, bigFive: bigFive, values: values,

@@ -39,6 +39,24 @@ public struct AccountRepository: Sendable {
         return user
     }
 
+    /// Creates many accounts in one transaction (the demo population); fails whole if an e-mail is taken.
+    public func registerAll(_ users: [UserRecord]) async throws {
+        do {
+            try await database().transaction { tx in
+                for chunk in stride(from: 0, to: users.count, by: 500) {
+                    try await Array(users[chunk..<min(users.count, chunk + 500)]).create(on: tx)
+                }
+            }
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            throw RegistrationError.emailTaken
+        }
+    }
+
+    /// How many accounts there are (an empty database gets the demo population).
+    public func count() async throws -> Int {
+        try await UserRecord.query(on: database()).count()
+    }
+
     public func user(id: UUID) async throws -> UserRecord? {
         try await UserRecord.find(id, on: database())
     }

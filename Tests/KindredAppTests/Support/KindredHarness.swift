@@ -53,7 +53,7 @@ final class KindredHarness: @unchecked Sendable {
     }
 
     /// nil when the backend is unavailable here (and that was reported).
-    static func start(_ backend: Backend = .sqlite, environment overrides: [String: String] = [:]) async throws
+    static func start(_ backend: Backend = .sqlite, environment overrides: [String: String] = [:], demo: Bool = false) async throws
         -> KindredHarness?
     {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -88,7 +88,7 @@ final class KindredHarness: @unchecked Sendable {
         let configuration = try KindredConfiguration(environment: environment)
         let app = try await Application.make(.testing)
         do {
-            try await KindredApplication.configure(app, configuration: configuration, runWorkers: true)
+            try await KindredApplication.configure(app, configuration: configuration, runWorkers: true, demo: demo)
             try await app.asyncBoot()
             try await app.server.start(address: .hostname("127.0.0.1", port: 0))
         } catch {
@@ -180,9 +180,10 @@ final class KindredHarness: @unchecked Sendable {
 
 /// Runs `body` with a started harness and always stops it.
 func withKindred(
-    _ backend: Backend = .sqlite, environment: [String: String] = [:], _ body: (KindredHarness) async throws -> Void
+    _ backend: Backend = .sqlite, environment: [String: String] = [:], demo: Bool = false,
+    _ body: (KindredHarness) async throws -> Void
 ) async throws {
-    guard let harness = try await KindredHarness.start(backend, environment: environment) else { return }
+    guard let harness = try await KindredHarness.start(backend, environment: environment, demo: demo) else { return }
     do {
         try await body(harness)
     } catch {
