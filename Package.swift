@@ -59,6 +59,8 @@ let package = Package(
                 "KindredCore",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -107,7 +109,7 @@ let package = Package(
         .testTarget(
             name: "KindredAppTests",
             dependencies: [
-                "KindredApp", "KindredStore", "KindredCore",
+                "KindredApp", "KindredStore", "KindredCore", "KindredBot",
                 .product(name: "VaporTesting", package: "vapor"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
