@@ -93,6 +93,15 @@ public enum KindredApplication {
         app.routes.defaultMaxBodySize = "64kb"
         try routes(app)
 
+        if let telegram = configuration.telegram {
+            let bot = try TelegramBot(settings: telegram, services: services, database: database)
+            // Telegram's updates are small JSON; a voice arrives as a file id, never in the body.
+            app.on(.POST, "telegram", "webhook", body: .collect(maxSize: "1mb")) { request async throws -> HTTPStatus in
+                try await bot.webhook(request)
+            }
+            app.lifecycle.use(TelegramBotLifecycle(bot: bot))
+        }
+
         // Vapor shuts handlers down in reverse order: the models go after the workers that use them.
         app.lifecycle.use(ModelLifecycle())
         if runWorkers {

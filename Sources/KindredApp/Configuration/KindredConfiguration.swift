@@ -44,6 +44,9 @@ public struct KindredConfiguration: Sendable {
     /// Models: see `ModelSettings`.
     public var models: ModelSettings
 
+    /// The Telegram bot, when `KINDRED_TELEGRAM_TOKEN` is set.
+    public var telegram: TelegramSettings?
+
     public enum LogFormat: String, Sendable {
         case text
         case json
@@ -111,6 +114,18 @@ public struct KindredConfiguration: Sendable {
         }
         bcryptCost = try integer("KINDRED_BCRYPT_COST", default: 10, range: 4...15)
         sessionCacheSeconds = try number("KINDRED_SESSION_CACHE_SECONDS", default: 5, range: 0...300)
+        if let token = value("KINDRED_TELEGRAM_TOKEN") {
+            let secret = value("KINDRED_TELEGRAM_WEBHOOK_SECRET")
+            if let secret, secret.count > 256 || secret.contains(where: { !($0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-")) }) {
+                throw ConfigurationError.invalid(
+                    name: "KINDRED_TELEGRAM_WEBHOOK_SECRET", value: "…", expected: "1–256 characters of A–Z, a–z, 0–9, _ and -")
+            }
+            telegram = TelegramSettings(
+                token: token, apiBase: value("KINDRED_TELEGRAM_API_BASE") ?? "https://api.telegram.org",
+                webhookURL: value("KINDRED_TELEGRAM_WEBHOOK_URL"), webhookSecret: secret,
+                pollTimeoutSeconds: try integer("KINDRED_TELEGRAM_POLL_SECONDS", default: 25, range: 0...50),
+                perChatIntervalMilliseconds: try integer("KINDRED_TELEGRAM_CHAT_INTERVAL_MS", default: 1000, range: 0...60_000))
+        }
         demo = try flag("KINDRED_DEMO", default: true)
         demoPeople = try integer("KINDRED_DEMO_PEOPLE", default: 300, range: 2...100_000)
         demoDays = try integer("KINDRED_DEMO_DAYS", default: 3, range: 1...30)
@@ -230,4 +245,20 @@ public struct ModelSettings: Sendable {
     public var sidecarSource: String?
 
     public init() {}
+}
+
+/// `KINDRED_TELEGRAM_*`: the bot's token, the Bot API base URL (a local Bot API server or a test double can
+/// stand in), and the webhook when Telegram should call Kindred instead of being polled.
+public struct TelegramSettings: Sendable {
+    public var token: String
+    public var apiBase: String
+    /// `KINDRED_TELEGRAM_WEBHOOK_URL`: the public HTTPS URL of `/telegram/webhook`; unset: long polling.
+    public var webhookURL: String?
+    /// `KINDRED_TELEGRAM_WEBHOOK_SECRET`: the secret Telegram sends back; unset: derived from the token.
+    public var webhookSecret: String?
+    /// `KINDRED_TELEGRAM_POLL_SECONDS`: how long one getUpdates call waits for updates (default 25).
+    public var pollTimeoutSeconds: Int
+    /// `KINDRED_TELEGRAM_CHAT_INTERVAL_MS`: the sustained gap between messages to one chat (Telegram's limit is
+    /// about one a second; default 1000).
+    public var perChatIntervalMilliseconds: Int
 }

@@ -87,6 +87,23 @@ public struct PlaceDirectory: Sendable {
 
     public func city(_ id: String) -> City? { cities.first { $0.id == id } }
 
+    /// The city a person typed as their city («Питер», "St Petersburg", «в Казани»), compared case- and
+    /// ё-insensitively with its names and word forms; nil for a city the directory does not know.
+    public func city(named typed: String) -> City? {
+        func fold(_ text: String) -> String {
+            text.trimmingCharacters(in: .whitespacesAndNewlines.union(.punctuationCharacters)).lowercased()
+                .replacingOccurrences(of: "ё", with: "е").replacingOccurrences(of: "-", with: " ")
+        }
+        var wanted = fold(typed)
+        for preposition in ["в ", "во ", "из ", "in ", "from "] where wanted.hasPrefix(preposition) {
+            wanted = String(wanted.dropFirst(preposition.count))
+        }
+        guard !wanted.isEmpty else { return nil }
+        return cities.first { city in
+            ([city.ru, city.en] + city.aliases.all + (city.ambiguousAliases?.all ?? [])).contains { fold($0) == wanted }
+        }
+    }
+
     public func read(_ tokens: [StemmedToken]) -> [Mention] {
         var counts: [Target: Int] = [:]
         var order: [Target] = []

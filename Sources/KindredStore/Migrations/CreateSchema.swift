@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches(), CreateTelegram()]
     }
 }
 
@@ -296,5 +296,40 @@ struct CreateMatches: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(MatchRecord.schema).delete()
+    }
+}
+
+/// The Telegram bot: chats and their conversation state, updates taken (dedupe), and the polling offset.
+struct CreateTelegram: AsyncMigration {
+    var name: String { "2026-12-03-create-telegram" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(TelegramChatRecord.schema)
+            .field("telegram_user_id", .int64, .identifier(auto: false))
+            .field("chat_id", .int64, .required)
+            .field("user_id", .uuid, .references(UserRecord.schema, .id, onDelete: .setNull))
+            .field("language", .string, .required)
+            .field("step", .string, .required)
+            .field("draft", .string, .required)
+            .field("is_active", .bool, .required)
+            .field("updated_at", .int64, .required)
+            .create()
+        try await database.schema(TelegramUpdateRecord.schema)
+            .field("update_id", .int64, .identifier(auto: false))
+            .field("received_at", .int64, .required)
+            .create()
+        try await database.schema(TelegramStateRecord.schema)
+            .field("name", .string, .identifier(auto: false))
+            .field("value", .string, .required)
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "telegram_chats_user_idx").on(TelegramChatRecord.schema).column("user_id").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(TelegramStateRecord.schema).delete()
+        try await database.schema(TelegramUpdateRecord.schema).delete()
+        try await database.schema(TelegramChatRecord.schema).delete()
     }
 }

@@ -1,0 +1,59 @@
+import Fluent
+import Foundation
+
+/// What the Telegram bot keeps: chats and their conversation state, the updates it took, its offset.
+public struct TelegramRepository: Sendable {
+    let database: @Sendable () -> any Database
+
+    public init(database: @escaping @Sendable () -> any Database) {
+        self.database = database
+    }
+
+    public func chat(telegramUserID: Int64) async throws -> TelegramChatRecord? {
+        try await TelegramChatRecord.find(telegramUserID, on: database())
+    }
+
+    /// The chat linked to a Kindred account (for reminders and notifications).
+    public func chat(userID: UUID) async throws -> TelegramChatRecord? {
+        try await TelegramChatRecord.query(on: database()).filter(\.$userID == userID).first()
+    }
+
+    public func save(_ chat: TelegramChatRecord) async throws {
+        chat.updatedAt = Int64(Date().timeIntervalSince1970 * 1000)
+        try await chat.save(on: database())
+    }
+
+    /// Takes an update: true the first time, false if it was taken before (by this or another replica).
+    public func claim(updateID: Int64, now: Date = Date()) async throws -> Bool {
+        do {
+            try await TelegramUpdateRecord(updateID: updateID, receivedAt: Int64(now.timeIntervalSince1970 * 1000))
+                .create(on: database())
+            return true
+        } catch let error as any DatabaseError where error.isConstraintFailure {
+            return false
+        }
+    }
+
+    /// Forgets updates taken before `cutoff` (Telegram keeps an update at most 24 hours).
+    @discardableResult
+    public func pruneUpdates(before cutoff: Date) async throws -> Int {
+        let limit = Int64(cutoff.timeIntervalSince1970 * 1000)
+        let count = try await TelegramUpdateRecord.query(on: database()).filter(\.$receivedAt < limit).count()
+        try await TelegramUpdateRecord.query(on: database()).filter(\.$receivedAt < limit).delete()
+        return count
+    }
+
+    /// The next update id to ask `getUpdates` for, or nil before the first.
+    public func offset() async throws -> Int64? {
+        try await TelegramStateRecord.find("offset", on: database()).flatMap { Int64($0.value) }
+    }
+
+    public func setOffset(_ offset: Int64) async throws {
+        if let row = try await TelegramStateRecord.find("offset", on: database()) {
+            row.value = String(offset)
+            try await row.update(on: database())
+        } else {
+            try await TelegramStateRecord(name: "offset", value: String(offset)).create(on: database())
+        }
+    }
+}
