@@ -62,6 +62,47 @@ enum TestSidecar {
 
 enum SpeechFixture {
     static var espeakAvailable: Bool { ProcessRunner.resolve("espeak-ng") != nil }
+    /// Festival with the Russian voice of `festvox-ru` (espeak-ng's Russian is too robotic for Whisper).
+    static var festivalRussianAvailable: Bool {
+        ProcessRunner.resolve("text2wave") != nil
+            && FileManager.default.fileExists(atPath: "/usr/share/festival/voices/russian/msu_ru_nsh_clunits")
+    }
+
+    /// Russian speech synthesised by Festival (`festvox-ru`, voice msu_ru_nsh_clunits), as WAV. text2wave
+    /// exits 0 even when it fails, so an empty result is an error here.
+    static func russian(_ text: String) async throws -> Data {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("speech-\(UUID().uuidString)")
+        let input = base.appendingPathExtension("txt")
+        let file = base.appendingPathExtension("wav")
+        defer {
+            try? FileManager.default.removeItem(at: input)
+            try? FileManager.default.removeItem(at: file)
+        }
+        try Data(text.utf8).write(to: input)
+        let output = try await ProcessRunner.run(
+            "text2wave", [input.path, "-o", file.path, "-eval", "(voice_msu_ru_nsh_clunits)"])
+        let data = (try? Data(contentsOf: file)) ?? Data()
+        guard output.status == 0, data.count > 1_000 else {
+            throw ProcessRunner.Failure.launch("text2wave", output.stderrText)
+        }
+        return data
+    }
+
+    /// A recording as Telegram sends voice messages: OGG/Opus, 48 kHz mono.
+    static func oggOpus(_ wav: Data) async throws -> Data {
+        let base = FileManager.default.temporaryDirectory.appendingPathComponent("voice-\(UUID().uuidString)")
+        let input = base.appendingPathExtension("wav")
+        let file = base.appendingPathExtension("ogg")
+        defer {
+            try? FileManager.default.removeItem(at: input)
+            try? FileManager.default.removeItem(at: file)
+        }
+        try wav.write(to: input)
+        let output = try await ProcessRunner.run(
+            "ffmpeg", ["-nostdin", "-y", "-v", "error", "-i", input.path, "-c:a", "libopus", "-b:a", "32k", "-ar", "48000", "-ac", "1", file.path])
+        guard output.status == 0 else { throw ProcessRunner.Failure.launch("ffmpeg", output.stderrText) }
+        return try Data(contentsOf: file)
+    }
 
     /// English speech synthesised by espeak-ng, as WAV.
     static func english(_ text: String) async throws -> Data {
@@ -190,6 +231,49 @@ struct SidecarTests {
             let prosody = try #require(analysis["prosody"] as? [String: Any], "\(analysis)")
             #expect((prosody["speechSeconds"] as? Double ?? 0) > 0.5)
             #expect((prosody["pitchHz"] as? Double).map { (60...400).contains($0) } ?? false, "\(prosody)")
+        }
+    }
+
+    @Test("voice messages to the bot, in English (espeak-ng) and Russian (Festival), are transcribed and the need in each is noticed")
+    func telegramVoiceDiaries() async throws {
+        guard requireAvailable(SpeechFixture.espeakAvailable, "espeak-ng"),
+            requireAvailable(SpeechFixture.festivalRussianAvailable, "festival with festvox-ru"),
+            requireAvailable(AudioFixture.ffmpegAvailable, "ffmpeg")
+        else { return }
+        guard await TestSidecar.info() != nil else { return }
+        let english = try await SpeechFixture.oggOpus(try await SpeechFixture.english("I really need a kettle. Mine broke this morning."))
+        // «чайник» with its stress marked, as Festival's Russian voice needs for a clear word.
+        let russian = try await SpeechFixture.oggOpus(try await SpeechFixture.russian("Мне очень нужен ч+айник. Старый сломался."))
+        try await withTelegramDouble { double, _ in
+            try await withKindred(
+                environment: TelegramBotTests.environment(
+                    double,
+                    [
+                        "KINDRED_INFERENCE": "on", "KINDRED_INFERENCE_HOME": TestSidecar.home,
+                        "KINDRED_INFERENCE_SOURCE": TestSidecar.settings.sidecarSource!,
+                    ])
+            ) { kindred in
+                #expect(kindred.app.kindred.models.hasTranscription)
+                let bot = TelegramBotTests()
+                for (user, audio, locale, word) in [
+                    (TestUser(id: 5_550_010, firstName: "Kate", languageCode: "en"), english, KindredLocale.en, "kettle"),
+                    (TestUser(id: 5_550_011, firstName: "Вера", languageCode: "ru"), russian, KindredLocale.ru, "чайник"),
+                ] {
+                    try await bot.onboard(double, user, language: locale)
+                    _ = double.sendVoice(from: user, fileData: audio, duration: 4)
+                    let summary = try await double.waitForMessage(to: user.chatID, timeout: .seconds(180)) {
+                        $0.text.hasPrefix(TelegramBotTests.text("bot.summary.header", locale))
+                    }
+                    #expect(summary.text.contains(TelegramBotTests.text("bot.summary.needs", locale, ["items": word])), "\(summary)")
+                    // The progress message went through transcription to "understood".
+                    let progress = try #require(
+                        double.sentMessages(to: user.chatID).first {
+                            $0.versions.first == TelegramBotTests.text("bot.progress.received", locale)
+                        })
+                    #expect(progress.versions.contains(TelegramBotTests.text("bot.progress.transcribing", locale)), "\(progress.versions)")
+                    #expect(progress.text == TelegramBotTests.text("bot.progress.understood", locale))
+                }
+            }
         }
     }
 }

@@ -9,6 +9,8 @@ struct TelegramBackend: BotBackend {
     let services: KindredServices
     let telegram: TelegramRepository
     let places: PlaceDirectory
+    /// Names of the exchange taxonomy's things, services and skills in both languages.
+    let exchangeNames: [String: LocalizedText]
 
     /// Recordings cannot be taken without ffmpeg; the person reads the service is not ready.
     struct AudioUnavailable: UserFacingError {
@@ -129,7 +131,7 @@ struct TelegramBackend: BotBackend {
     }
 
     /// The two or three lines the bot says: the strongest emotion (or calm), the interests and the strongest
-    /// value the diary showed, and the person's own words for what they need, offer and can do.
+    /// value the diary showed, and what the person needs, offers and can do, by the taxonomy's names.
     func summary(of analysis: DiaryAnalysis) -> DiarySummary {
         let strongest = analysis.emotions.emotions.max { ($0.value, $1.key) < ($1.value, $0.key) }
         let mood: String? =
@@ -140,9 +142,11 @@ struct TelegramBackend: BotBackend {
         {
             learned.append(name)
         }
-        func words(_ intents: [ExchangeIntent]) -> [String] {
+        func words(_ intents: [ExchangeIntent]) -> [LocalizedText] {
             var seen = Set<String>()
-            return intents.map(\.text).filter { seen.insert($0.lowercased()).inserted }
+            return intents.filter { seen.insert($0.concept).inserted }.map {
+                exchangeNames[$0.concept] ?? LocalizedText(ru: $0.concept, en: $0.concept.replacingOccurrences(of: "_", with: " "))
+            }
         }
         return DiarySummary(
             mood: mood, learned: learned, needs: words(analysis.needs), offers: words(analysis.offers),

@@ -27,7 +27,9 @@ final class TelegramBot: Sendable {
         self.logger = logger
         client = TelegramClient(token: settings.token, baseURL: settings.apiBase, http: HTTPClient.shared)
         let places = try PlaceDirectory.bundled()
-        backend = TelegramBackend(services: services, telegram: TelegramRepository(database: database), places: places)
+        backend = TelegramBackend(
+            services: services, telegram: TelegramRepository(database: database), places: places,
+            exchangeNames: InsightBuilder.interestNames(try ConceptLexicon.bundled("exchange")))
         let queue = SendQueue(perChatInterval: .milliseconds(Int64(settings.perChatIntervalMilliseconds)))
         conversation = BotConversation(client: client, queue: queue, backend: backend, places: places, logger: logger)
         (followUps, followUpSink) = AsyncStream.makeStream(of: BotFollowUp.self)

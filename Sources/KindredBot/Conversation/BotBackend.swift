@@ -76,15 +76,16 @@ public struct DiarySummary: Sendable, Equatable {
     public var mood: String?
     /// Interests and values the diary showed, named in both languages.
     public var learned: [LocalizedText]
-    /// The person's own words for what they need, offer and can do.
-    public var needs: [String]
-    public var offers: [String]
-    public var skills: [String]
+    /// What the person needs, offers and can do, named from the taxonomy in both languages.
+    public var needs: [LocalizedText]
+    public var offers: [LocalizedText]
+    public var skills: [LocalizedText]
     /// The diary showed signs of crisis (matching is paused).
     public var crisis: Bool
 
     public init(
-        mood: String?, learned: [LocalizedText], needs: [String], offers: [String], skills: [String], crisis: Bool
+        mood: String?, learned: [LocalizedText], needs: [LocalizedText], offers: [LocalizedText], skills: [LocalizedText],
+        crisis: Bool
     ) {
         self.mood = mood
         self.learned = learned

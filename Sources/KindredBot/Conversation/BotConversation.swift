@@ -259,7 +259,7 @@ public struct BotConversation: Sendable {
             lines.append(text("bot.summary.learned", language, ["items": items]))
         }
         for (key, items) in [("needs", summary.needs), ("offers", summary.offers), ("skills", summary.skills)] where !items.isEmpty {
-            lines.append(text("bot.summary.\(key)", language, ["items": items.prefix(3).joined(separator: ", ")]))
+            lines.append(text("bot.summary.\(key)", language, ["items": items.prefix(3).map { $0.text(language) }.joined(separator: ", ")]))
         }
         guard !lines.isEmpty else { return text("bot.summary.nothing", language) }
         return ([text("bot.summary.header", language)] + lines.prefix(4)).joined(separator: "\n")

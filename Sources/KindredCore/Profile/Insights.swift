@@ -131,12 +131,14 @@ public enum InsightBuilder {
         return result.sorted { ($0.confidence, $1.id) > ($1.confidence, $0.id) }.prefix(limit).map { $0 }
     }
 
-    /// Names of the interests from the taxonomy (its first synonym in each language).
+    /// Names of a taxonomy's concepts (interests, exchange): the first synonym in each language.
     public static func interestNames(_ lexicon: ConceptLexicon) -> [String: LocalizedText] {
         Dictionary(
             lexicon.concepts.compactMap { concept in
                 guard !concept.id.hasPrefix("_"), let ru = concept.ru.first, let en = concept.en.first else { return nil }
-                return (concept.id, LocalizedText(ru: ru, en: en))
+                // "=word" marks a phrase matched exactly, not a different name.
+                func plain(_ phrase: String) -> String { phrase.hasPrefix("=") ? String(phrase.dropFirst()) : phrase }
+                return (concept.id, LocalizedText(ru: plain(ru), en: plain(en)))
             }, uniquingKeysWith: { first, _ in first })
     }
 }

@@ -1,0 +1,183 @@
+import Fluent
+import Foundation
+import KindredCore
+import KindredStore
+import Testing
+
+@testable import KindredApp
+
+/// The bot end to end: a real Kindred (database, queue, pipeline) polling the loopback Bot API double.
+@Suite("The Telegram bot")
+struct TelegramBotTests {
+    static func text(_ key: String, _ locale: KindredLocale = .ru, _ arguments: [String: String] = [:]) -> String {
+        Localizer.shared.text(key, locale, arguments)
+    }
+
+    /// Settings that point Kindred at the double, with short polls and no per-chat pacing to wait out.
+    static func environment(_ double: TelegramDouble, _ extra: [String: String] = [:]) -> [String: String] {
+        [
+            "KINDRED_TELEGRAM_TOKEN": double.token, "KINDRED_TELEGRAM_API_BASE": double.baseURL,
+            "KINDRED_TELEGRAM_POLL_SECONDS": "1", "KINDRED_TELEGRAM_CHAT_INTERVAL_MS": "0",
+        ].merging(extra) { $1 }
+    }
+
+    /// Presses the button with `data` on the newest message that has it.
+    func press(_ double: TelegramDouble, _ user: TestUser, _ data: String) async throws {
+        let message = try await double.waitForMessage(to: user.chatID, timeout: .seconds(20)) { message in
+            message.buttons.contains { $0.data == data }
+        }
+        _ = double.pressButton(from: user, messageID: message.messageID, data: data)
+    }
+
+    /// Waits for a message whose current text is `text`.
+    @discardableResult
+    func expectMessage(_ double: TelegramDouble, _ user: TestUser, _ text: String, timeout: Duration = .seconds(20))
+        async throws -> SentMessage
+    {
+        try await double.waitForMessage(to: user.chatID, timeout: timeout) { $0.text == text }
+    }
+
+    /// /start to the diary: consent, 18+, birth year, city, what the person looks for, whom they want to meet.
+    func onboard(_ double: TelegramDouble, _ user: TestUser, language: KindredLocale = .ru) async throws {
+        _ = double.sendText(from: user, text: "/start")
+        try await expectMessage(double, user, Self.text("bot.welcome", language, ["name": user.firstName]))
+        try await press(double, user, "c:agree")
+        try await expectMessage(double, user, Self.text("bot.ask.adult", language))
+        try await press(double, user, "a:yes")
+        try await expectMessage(double, user, Self.text("bot.ask.birth_year", language, ["example": "1994"]))
+        _ = double.sendText(from: user, text: "19x0")
+        try await expectMessage(double, user, Self.text("bot.error.birth_year", language, ["example": "1994"]))
+        _ = double.sendText(from: user, text: "1990")
+        try await expectMessage(double, user, Self.text("bot.ask.city", language))
+        try await press(double, user, "city:moscow")
+        try await expectMessage(double, user, Self.text("bot.ask.looking_for", language))
+        try await press(double, user, "lf:done")
+        try await expectMessage(double, user, Self.text("bot.error.looking_for_empty", language))
+        try await press(double, user, "lf:romance")
+        // The keyboard shows the choice.
+        _ = try await double.waitForMessage(to: user.chatID, timeout: .seconds(20)) { message in
+            message.buttons.contains { $0.data == "lf:romance" && $0.text.hasPrefix("✅") }
+        }
+        try await press(double, user, "lf:exchange")
+        _ = try await double.waitForMessage(to: user.chatID, timeout: .seconds(20)) { message in
+            message.buttons.contains { $0.data == "lf:exchange" && $0.text.hasPrefix("✅") }
+        }
+        try await press(double, user, "lf:done")
+        try await expectMessage(double, user, Self.text("bot.ask.gender", language))
+        try await press(double, user, "g:female")
+        try await expectMessage(double, user, Self.text("bot.ask.seeking", language))
+        try await press(double, user, "s:male")
+        try await expectMessage(double, user, Self.text("bot.onboarding.done", language, ["name": user.firstName]))
+    }
+
+    @Test("onboarding creates an adult account with the choices made; a typed diary is followed and summarised")
+    func onboardingAndTextDiary() async throws {
+        try await withTelegramDouble { double, _ in
+        try await withKindred(environment: Self.environment(double)) { kindred in
+            let anna = TestUser(id: 5_550_001, firstName: "Анна", languageCode: "ru")
+            try await onboard(double, anna)
+
+            let user = try #require(
+                try await UserRecord.query(on: kindred.app.db).filter(\.$telegramUserID == anna.id).first())
+            #expect(user.displayName == "Анна")
+            #expect(user.city == "Москва")
+            #expect(user.locale == "ru")
+            #expect(user.birthDate.hasPrefix("1990-"))
+            #expect(user.consents == Consents(dating: true, friendship: false, exchange: true, jobs: false))
+            #expect(user.gender == "female")
+            #expect(user.seeking == "male")
+            #expect(user.latitude != nil)
+
+            // A diary: one progress message, edited to "understood", then what was understood.
+            _ = double.sendText(from: anna, text: "Сегодня гуляла в парке, было так радостно! Мне очень нужен чайник, старый сломался.")
+            let summary = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(30)) {
+                $0.text.hasPrefix(Self.text("bot.summary.header"))
+            }
+            #expect(summary.text.contains(Self.text("bot.summary.needs", .ru, ["items": "чайник"])), "\(summary)")
+            #expect(summary.text.contains(Self.text("bot.summary.needs", .ru, ["items": ""]).trimmingCharacters(in: .whitespaces)))
+            let progress = try #require(
+                double.sentMessages(to: anna.chatID).first { $0.versions.first == Self.text("bot.progress.received") })
+            #expect(progress.text == Self.text("bot.progress.understood"), "\(progress)")
+            let diaries = try await kindred.app.kindred.diaries.diaries(of: try user.requireID())
+            #expect(diaries.count == 1)
+
+            // Not a diary: a sticker gets a polite answer and nothing is stored.
+            _ = double.sendSticker(from: anna)
+            try await expectMessage(double, anna, Self.text("bot.unsupported"))
+            // A voice over five minutes is refused before it is downloaded.
+            _ = double.sendVoice(from: anna, fileData: Data(repeating: 1, count: 100), duration: 301)
+            try await expectMessage(double, anna, Self.text("bot.voice_too_long", .ru, ["minutes": "5"]))
+            #expect(try await kindred.app.kindred.diaries.diaries(of: try user.requireID()).count == 1)
+            _ = double.sendText(from: anna, text: "/help")
+            try await expectMessage(double, anna, Self.text("bot.help"))
+        }
+        }
+    }
+
+    @Test("English speakers are greeted in English and can switch; under-18s get no account")
+    func languageAndUnderage() async throws {
+        try await withTelegramDouble { double, _ in
+        try await withKindred(environment: Self.environment(double)) { kindred in
+            let tom = TestUser(id: 5_550_002, firstName: "Tom", languageCode: "en")
+            _ = double.sendText(from: tom, text: "hello")
+            try await expectMessage(double, tom, Self.text("bot.welcome", .en, ["name": "Tom"]))
+            try await press(double, tom, "c:lang")
+            // The same message, now in Russian.
+            try await expectMessage(double, tom, Self.text("bot.welcome", .ru, ["name": "Tom"]))
+            try await press(double, tom, "c:agree")
+            try await expectMessage(double, tom, Self.text("bot.ask.adult", .ru))
+            try await press(double, tom, "a:no")
+            try await expectMessage(double, tom, Self.text("bot.underage", .ru))
+            #expect(try await UserRecord.query(on: kindred.app.db).filter(\.$telegramUserID == tom.id).count() == 0)
+            #expect(double.calls(method: "answerCallbackQuery") == 3, "every button press is answered")
+        }
+        }
+    }
+
+    @Test("a restart between updates loses none and repeats none; a blocked bot marks the chat inactive")
+    func restartKeepsTheOffset() async throws {
+        try await withTelegramDouble { double, _ in
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kindred-bot-\(UUID())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // Both runs share one database, files and key.
+        let environment = Self.environment(
+            double,
+            [
+                "KINDRED_DATABASE_URL": "sqlite:" + directory.appendingPathComponent("kindred.sqlite").path,
+                "KINDRED_DATA_DIR": directory.appendingPathComponent("data").path,
+                "KINDRED_KEY_FILE": directory.appendingPathComponent("kindred.key").path,
+            ])
+        let boris = TestUser(id: 5_550_003, firstName: "Борис", languageCode: "ru")
+        try await withKindred(environment: environment) { _ in
+            _ = double.sendText(from: boris, text: "/start")
+            try await expectMessage(double, boris, Self.text("bot.welcome", .ru, ["name": "Борис"]))
+            try await press(double, boris, "c:agree")
+            try await expectMessage(double, boris, Self.text("bot.ask.adult"))
+        }
+        // Kindred is down: two updates wait at Telegram.
+        try await press(double, boris, "a:yes")
+        let last = double.sendText(from: boris, text: "1991")
+        try await withKindred(environment: environment) { kindred in
+            try await expectMessage(double, boris, Self.text("bot.ask.city"))
+            try await double.waitUntilConfirmed(last, timeout: .seconds(20))
+            let texts = double.sentMessages(to: boris.chatID).map(\.text)
+            for key in ["bot.ask.adult", "bot.ask.birth_year", "bot.ask.city"] {
+                let expected = Self.text(key, .ru, ["example": "1994"])
+                #expect(texts.filter { $0 == expected }.count == 1, "\(key) once: \(texts)")
+            }
+            #expect(double.sentMessages(to: boris.chatID).count == 4)
+
+            // Blocking the bot: the chat is marked inactive.
+            _ = double.blockBot(by: boris)
+            let deadline = ContinuousClock.now + .seconds(20)
+            var active = true
+            while active, ContinuousClock.now < deadline {
+                active = try await TelegramChatRecord.find(boris.id, on: kindred.app.db)?.isActive ?? true
+                if active { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(!active)
+        }
+        }
+    }
+}
