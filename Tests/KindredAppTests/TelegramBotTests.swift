@@ -180,4 +180,45 @@ struct TelegramBotTests {
         }
         }
     }
+
+    @Test("webhook mode: Telegram is told the URL and secret, calls with the secret are taken once, others refused")
+    func webhookMode() async throws {
+        try await withTelegramDouble { double, _ in
+            let port = try freePort()
+            let url = "http://127.0.0.1:\(port)/telegram/webhook"
+            try await withKindred(environment: Self.environment(double, ["KINDRED_PORT": "\(port)", "KINDRED_TELEGRAM_WEBHOOK_URL": url])) {
+                kindred in
+                let deadline = ContinuousClock.now + .seconds(20)
+                while double.webhookURL == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+                #expect(double.webhookURL == url)
+                let secret = try #require(double.lastParameters(method: "setWebhook")?["secret_token"] as? String)
+                #expect(double.calls(method: "getUpdates") == 0, "no polling while a webhook is set")
+
+                // Telegram delivers the update to the webhook; the bot answers.
+                let lena = TestUser(id: 5_550_020, firstName: "Лена", languageCode: "ru")
+                _ = double.sendText(from: lena, text: "/start")
+                try await expectMessage(double, lena, Self.text("bot.welcome", .ru, ["name": "Лена"]))
+
+                // A call without the secret is refused; the same update twice is taken once.
+                let update = #"{"update_id":42,"message":{"message_id":7,"date":1,"chat":{"id":5550020,"type":"private"},"from":{"id":5550020,"is_bot":false,"first_name":"Лена","language_code":"ru"},"text":"/start"}}"#
+                let refused = try await kindred.request(
+                    .POST, "/telegram/webhook", json: update, headers: [("X-Telegram-Bot-Api-Secret-Token", "wrong")])
+                #expect(refused.status == .forbidden)
+                for _ in 0..<2 {
+                    let taken = try await kindred.request(
+                        .POST, "/telegram/webhook", json: update, headers: [("X-Telegram-Bot-Api-Secret-Token", secret)])
+                    #expect(taken.status == .ok)
+                }
+                let welcome = Self.text("bot.welcome", .ru, ["name": "Лена"])
+                let deadline2 = ContinuousClock.now + .seconds(10)
+                while double.sentMessages(to: lena.chatID).filter({ $0.text == welcome }).count < 2, ContinuousClock.now < deadline2 {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                #expect(double.sentMessages(to: lena.chatID).filter { $0.text == welcome }.count == 2, "the first /start and update 42, once")
+                let bad = try await kindred.request(
+                    .POST, "/telegram/webhook", json: #"{"nope":true}"#, headers: [("X-Telegram-Bot-Api-Secret-Token", secret)])
+                #expect(bad.status == .badRequest)
+            }
+        }
+    }
 }

@@ -90,7 +90,8 @@ final class KindredHarness: @unchecked Sendable {
         do {
             try await KindredApplication.configure(app, configuration: configuration, runWorkers: true, demo: demo)
             try await app.asyncBoot()
-            try await app.server.start(address: .hostname("127.0.0.1", port: 0))
+            // A test that must know the port before the start (a webhook URL) passes KINDRED_PORT.
+            try await app.server.start(address: .hostname("127.0.0.1", port: Int(environment["KINDRED_PORT"] ?? "") ?? 0))
         } catch {
             try? await app.asyncShutdown()
             throw error
