@@ -93,13 +93,13 @@ public enum KindredApplication {
         app.routes.defaultMaxBodySize = "64kb"
         try routes(app)
 
-        if let telegram = configuration.telegram {
-            let bot = try TelegramBot(settings: telegram, services: services, database: database)
-            // Telegram's updates are small JSON; a voice arrives as a file id, never in the body.
-            app.on(.POST, "telegram", "webhook", body: .collect(maxSize: "1mb")) { request async throws -> HTTPStatus in
-                try await bot.webhook(request)
-            }
-            app.lifecycle.use(TelegramBotLifecycle(bot: bot))
+        let bot = try configuration.telegram.map { try TelegramBot(settings: $0, services: services, database: database) }
+        if let bot { app.lifecycle.use(TelegramBotLifecycle(bot: bot)) }
+        // Telegram's updates are small JSON; a voice arrives as a file id, never in the body. Without a bot the
+        // route answers 404, as if it did not exist.
+        app.on(.POST, "telegram", "webhook", body: .collect(maxSize: "1mb")) { [bot] request async throws -> HTTPStatus in
+            guard let bot else { throw Problem.notFound }
+            return try await bot.webhook(request)
         }
 
         // Vapor shuts handlers down in reverse order: the models go after the workers that use them.

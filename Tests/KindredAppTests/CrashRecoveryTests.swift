@@ -55,6 +55,8 @@ struct CrashRecoveryTests {
             "KINDRED_KEY_FILE": directory.appendingPathComponent("kindred.key").path,
             "KINDRED_BCRYPT_COST": "4",
             "KINDRED_INFERENCE": "off",
+            // These tests count jobs: no demo population.
+            "KINDRED_DEMO": "off",
             "KINDRED_JOB_POLL_MS": "20",
             "KINDRED_JOB_VISIBILITY_TIMEOUT": "3",
             "KINDRED_FFMPEG": wrapper.path,
@@ -145,6 +147,8 @@ struct CrashRecoveryTests {
             "KINDRED_DATA_DIR": directory.appendingPathComponent("data").path,
             "KINDRED_BCRYPT_COST": "4",
             "KINDRED_INFERENCE": "off",
+            // These tests count jobs: no demo population.
+            "KINDRED_DEMO": "off",
             "KINDRED_JOB_POLL_MS": "10",
             "KINDRED_WORKERS_IN_SERVE": "off",
         ]
