@@ -37,8 +37,12 @@ struct TelegramBotTests {
         try await double.waitForMessage(to: user.chatID, timeout: timeout) { $0.text == text }
     }
 
-    /// /start to the diary: consent, 18+, birth year, city, what the person looks for, whom they want to meet.
-    func onboard(_ double: TelegramDouble, _ user: TestUser, language: KindredLocale = .ru) async throws {
+    /// /start to the diary: consent, 18+, birth year, city, what the person looks for, whom they want to meet,
+    /// the reminder hour.
+    func onboard(
+        _ double: TelegramDouble, _ user: TestUser, language: KindredLocale = .ru, gender: String = "female",
+        seeking: String = "male", reminder: String = "r:21"
+    ) async throws {
         _ = double.sendText(from: user, text: "/start")
         try await expectMessage(double, user, Self.text("bot.welcome", language, ["name": user.firstName]))
         try await press(double, user, "c:agree")
@@ -64,9 +68,11 @@ struct TelegramBotTests {
         }
         try await press(double, user, "lf:done")
         try await expectMessage(double, user, Self.text("bot.ask.gender", language))
-        try await press(double, user, "g:female")
+        try await press(double, user, "g:\(gender)")
         try await expectMessage(double, user, Self.text("bot.ask.seeking", language))
-        try await press(double, user, "s:male")
+        try await press(double, user, "s:\(seeking)")
+        try await expectMessage(double, user, Self.text("bot.ask.reminder", language))
+        try await press(double, user, reminder)
         try await expectMessage(double, user, Self.text("bot.onboarding.done", language, ["name": user.firstName]))
     }
 
@@ -218,6 +224,131 @@ struct TelegramBotTests {
                 let bad = try await kindred.request(
                     .POST, "/telegram/webhook", json: #"{"nope":true}"#, headers: [("X-Telegram-Bot-Api-Secret-Token", secret)])
                 #expect(bad.status == .badRequest)
+            }
+        }
+    }
+
+    /// Sends a diary and waits for what the bot understood (and the question it asks after).
+    func diary(_ double: TelegramDouble, _ user: TestUser, _ text: String, language: KindredLocale = .ru) async throws {
+        let before = double.sentMessages(to: user.chatID).count
+        _ = double.sendText(from: user, text: text)
+        _ = try await double.waitForMessage(to: user.chatID, timeout: .seconds(30)) { message in
+            message.messageID > 0 && message.text.hasPrefix(Self.text("bot.summary.header", language))
+                && double.sentMessages(to: user.chatID).count > before
+        }
+    }
+
+    @Test("questions after diaries, /profile, /needs, /matches with double opt-in, /advice without a model, /settings")
+    func featuresOfAnOnboardedPerson() async throws {
+        try await withTelegramDouble { double, _ in
+            try await withKindred(environment: Self.environment(double)) { kindred in
+                let services = kindred.app.kindred
+                let anna = TestUser(id: 5_550_030, firstName: "Анна", languageCode: "ru", username: "anna_k")
+                let boris = TestUser(id: 5_550_031, firstName: "Борис", languageCode: "ru", username: "boris_m")
+                try await onboard(double, anna)
+                try await onboard(double, boris, gender: "male", seeking: "female")
+                for text in MatchAPITests.diaries + ["Мне нужен чайник, старый сломался. Могу отдать детскую коляску."] {
+                    try await diary(double, anna, text)
+                }
+                for text in MatchAPITests.diaries { try await diary(double, boris, text) }
+
+                // After a diary the clone asks a question; the answer goes into the profile.
+                let question = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(20)) {
+                    $0.text.hasPrefix(Self.text("bot.question.intro")) && $0.buttons.contains { $0.data?.hasPrefix("q:") == true }
+                }
+                let choice = try #require(question.buttons.first { $0.data?.hasPrefix("q:") == true }?.data)
+                _ = double.pressButton(from: anna, messageID: question.messageID, data: choice)
+                _ = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(20)) {
+                    $0.messageID == question.messageID && $0.text.contains(Self.text("bot.question.answered", .ru, ["answer": ""]).trimmingCharacters(in: .whitespaces))
+                }
+                let annaID = try #require(
+                    try await UserRecord.query(on: kindred.app.db).filter(\.$telegramUserID == anna.id).first()?.requireID())
+                #expect(try await services.profiles.profile(of: annaID).answered == 1)
+
+                // /profile and /needs
+                _ = double.sendText(from: anna, text: "/profile")
+                let profile = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(20)) {
+                    $0.text.contains(Self.text("bot.profile.stats", .ru, ["diaries": "4", "answers": "1"]))
+                }
+                #expect(profile.buttons.contains { $0.data == "qn" })
+                _ = double.sendText(from: anna, text: "/needs")
+                let needs = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(20)) {
+                    $0.text.hasPrefix(Self.text("bot.needs.header"))
+                }
+                #expect(needs.text.contains(Self.text("bot.needs.needs", .ru, ["items": "чайник"])), "\(needs)")
+                #expect(needs.text.contains("коляска"), "\(needs)")
+
+                // /matches: anonymous cards; both say yes, both learn who the other is.
+                _ = double.sendText(from: anna, text: "/matches")
+                let card = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(30)) {
+                    $0.buttons.contains { $0.data?.hasPrefix("m:") == true }
+                }
+                #expect(!card.text.contains("Борис"), "nobody is named before both said yes")
+                let accept = try #require(card.buttons.first { $0.data?.hasSuffix(":a") == true }?.data)
+                _ = double.pressButton(from: anna, messageID: card.messageID, data: accept)
+                try await expectMessage(double, anna, Self.text("bot.matches.waiting"))
+                _ = double.sendText(from: boris, text: "/matches")
+                let borisCard = try await double.waitForMessage(to: boris.chatID, timeout: .seconds(30)) {
+                    $0.buttons.contains { $0.data == accept }
+                }
+                _ = double.pressButton(from: boris, messageID: borisCard.messageID, data: accept)
+                try await expectMessage(double, boris, Self.text("bot.matches.accepted", .ru, ["name": "Анна", "contact": "@anna_k"]))
+                try await expectMessage(double, anna, Self.text("bot.matches.accepted", .ru, ["name": "Борис", "contact": "@boris_m"]))
+                // Pressing again changes nothing.
+                _ = double.pressButton(from: boris, messageID: borisCard.messageID, data: accept)
+                try await expectMessage(double, boris, Self.text("bot.matches.already"))
+
+                // /advice says plainly that no model is configured.
+                _ = double.sendText(from: anna, text: "/advice стоит ли мне переезжать?")
+                try await expectMessage(double, anna, Self.text("bot.advice.no_model"))
+
+                // /settings: pause, export, delete.
+                _ = double.sendText(from: anna, text: "/settings")
+                _ = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(20)) { $0.buttons.contains { $0.data == "st:pause" } }
+                try await press(double, anna, "st:pause")
+                try await expectMessage(double, anna, Self.text("bot.settings.paused"))
+                #expect(try await services.accounts.user(id: annaID)?.pausedAt != nil)
+                try await press(double, anna, "st:export")
+                let export = try await double.waitForMessage(to: anna.chatID, timeout: .seconds(20)) { $0.document != nil }
+                let exported = try #require(export.document)
+                let json = try #require(try JSONSerialization.jsonObject(with: exported) as? [String: Any])
+                #expect(json["format"] as? String == "kindred-export/2")
+                #expect((json["diaries"] as? [Any])?.count == 4)
+                try await press(double, anna, "st:delete")
+                try await press(double, anna, "st:delete!")
+                try await expectMessage(double, anna, Self.text("bot.delete.done"))
+                #expect(try await services.accounts.user(id: annaID) == nil)
+                #expect(try await TelegramChatRecord.find(anna.id, on: kindred.app.db) == nil)
+            }
+        }
+    }
+
+    @Test("the daily reminder comes at the person's local hour, once a day, and not after a diary that day")
+    func dailyReminder() async throws {
+        try await withTelegramDouble { double, _ in
+            try await withKindred(environment: Self.environment(double, ["KINDRED_TELEGRAM_REMINDER_CHECK_SECONDS": "1"])) { kindred in
+                let vera = TestUser(id: 5_550_040, firstName: "Вера", languageCode: "ru")
+                let olga = TestUser(id: 5_550_041, firstName: "Оля", languageCode: "ru")
+                try await onboard(double, vera, reminder: "r:off")
+                try await expectMessage(double, vera, Self.text("bot.reminder.disabled"))
+                try await onboard(double, olga, reminder: "r:off")
+                try await diary(double, olga, "Сегодня был спокойный день, гуляла в парке.")
+                // Their reminder hour is now, in their city's time (Moscow): Vera's comes within a check or two;
+                // Olga already wrote today and gets none.
+                var calendar = Calendar(identifier: .gregorian)
+                calendar.timeZone = try #require(TimeZone(identifier: "Europe/Moscow"))
+                for person in [vera, olga] {
+                    let row = try #require(try await TelegramChatRecord.find(person.id, on: kindred.app.db))
+                    #expect(row.timeZone == "Europe/Moscow")
+                    row.reminderHour = calendar.component(.hour, from: Date())
+                    try await row.save(on: kindred.app.db)
+                }
+                let reminder = Self.text("bot.reminder.text", .ru, ["name": "Вера"])
+                try await expectMessage(double, vera, reminder)
+                try await Task.sleep(for: .seconds(2.5))
+                #expect(double.sentMessages(to: vera.chatID).filter { $0.text == reminder }.count == 1, "once a day")
+                let olgas = Self.text("bot.reminder.text", .ru, ["name": "Оля"])
+                #expect(!double.sentMessages(to: olga.chatID).contains { $0.text == olgas }, "no reminder after today's diary")
             }
         }
     }

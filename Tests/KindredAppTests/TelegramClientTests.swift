@@ -281,6 +281,31 @@ struct TelegramClientTests {
         }
     }
 
+    @Test func aDocumentIsUploadedAsMultipartWithItsNameAndCaption() async throws {
+        try await withTelegramDouble { double, client in
+            double.sendText(from: anna, text: "/start")
+            let export = Data(#"{"format":"kindred-export/2","diaries":["привет"]}"#.utf8)
+            let sent = try await client.sendDocument(
+                chatID: anna.chatID, document: export, filename: "kindred-export.json", caption: "Ваши данные")
+            #expect(sent.caption == "Ваши данные")
+            #expect(sent.document?.fileName == "kindred-export.json")
+            #expect(sent.document?.mimeType == "application/json")
+            #expect(sent.document?.fileSize == export.count)
+            let recorded = try await double.waitForMessage(to: anna.chatID) { $0.document != nil }
+            #expect(recorded.document == export)
+            #expect(recorded.documentName == "kindred-export.json")
+            #expect(recorded.text == "Ваши данные")
+
+            // Over Telegram's 50 MB for bots: refused before anything is sent.
+            let huge = Data(count: TelegramClient.maxUploadBytes + 1)
+            let tooBig = await telegramFailure {
+                _ = try await client.sendDocument(chatID: anna.chatID, document: huge, filename: "big.json")
+            }
+            #expect(tooBig == TelegramError.fileTooBig(bytes: huge.count, limit: TelegramClient.maxUploadBytes))
+            #expect(double.calls(method: "sendDocument") == 1)
+        }
+    }
+
     // MARK: The send queue
 
     @Test func theQueueWaitsTheRetryAfterOfA429AndThenSucceeds() async throws {

@@ -92,7 +92,19 @@ struct AccountController {
     func export(_ request: Request) async throws -> Response {
         let user = try request.currentUser()
         let id = try user.requireID()
-        let services = request.kindred
+        let export = try await AccountExport.make(for: user, services: request.kindred, database: request.db)
+        let response = try await export.encodeResponse(for: request)
+        response.headers.replaceOrAdd(
+            name: .contentDisposition,
+            value: "attachment; filename=\"kindred-export-\(id.uuidString.lowercased()).json\"")
+        return response
+    }
+}
+
+extension AccountExport {
+    /// Everything Kindred holds about `user` (the API's export and the bot's /settings both send this).
+    static func make(for user: UserRecord, services: KindredServices, database: any Database) async throws -> AccountExport {
+        let id = try user.requireID()
         var diaries: [DiaryResponse] = []
         var before: Date?
         // Page through everything: an export is complete or it is not an export.
@@ -105,7 +117,7 @@ struct AccountController {
             before = last
         }
         let sessions = try await services.accounts.sessions(of: id).map { SessionExport(createdAt: $0.createdAt) }
-        let jobs = try await JobRecord.query(on: request.db).filter(\.$userID == id).all().map(JobExport.init)
+        let jobs = try await JobRecord.query(on: database).filter(\.$userID == id).all().map(JobExport.init)
         var versions: [ProfileHistoryResponse.Version] = []
         var older: Int?
         while true {
@@ -114,15 +126,10 @@ struct AccountController {
             guard page.count == 100, let last = page.last?.version else { break }
             older = last
         }
-        let export = AccountExport(
+        return AccountExport(
             exportedAt: Date(), format: "kindred-export/2", user: MeResponse(user), sessions: sessions,
             diaries: diaries, jobs: jobs, profile: ProfileResponse(try await services.profiles.profile(of: id)),
             profileVersions: versions)
-        let response = try await export.encodeResponse(for: request)
-        response.headers.replaceOrAdd(
-            name: .contentDisposition,
-            value: "attachment; filename=\"kindred-export-\(id.uuidString.lowercased()).json\"")
-        return response
     }
 }
 

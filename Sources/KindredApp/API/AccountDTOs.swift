@@ -23,6 +23,8 @@ struct MeResponse: Content {
     var telegramUserId: Int64?
     /// True after a diary showed signs of crisis: nobody is matched with this person meanwhile.
     var matchingPaused: Bool
+    /// True while the person paused matching themselves (`PATCH /me {"paused": …}`, the bot's /settings).
+    var paused: Bool
     var createdAt: Date?
 
     struct AgeRange: Codable {
@@ -48,12 +50,13 @@ struct MeResponse: Content {
         plan = user.plan
         telegramUserId = user.telegramUserID
         matchingPaused = user.matchingPausedAt != nil
+        paused = user.pausedAt != nil
         createdAt = user.createdAt
     }
 
     enum CodingKeys: String, CodingKey {
         case id, email, displayName, birthDate, age, locale, city, district, latitude, longitude, gender, seeking
-        case ageRange, consents, plan, telegramUserId, matchingPaused, createdAt
+        case ageRange, consents, plan, telegramUserId, matchingPaused, paused, createdAt
     }
 
     func encode(to encoder: any Encoder) throws {
@@ -75,6 +78,7 @@ struct MeResponse: Content {
         try c.encode(plan, forKey: .plan)
         try c.encode(telegramUserId, forKey: .telegramUserId)
         try c.encode(matchingPaused, forKey: .matchingPaused)
+        try c.encode(paused, forKey: .paused)
         try c.encode(createdAt, forKey: .createdAt)
     }
 }
@@ -91,7 +95,7 @@ struct SessionResponse: Content {
 enum ProfileChanges {
     static let fields: Set<String> = [
         "displayName", "birthDate", "locale", "city", "district", "latitude", "longitude", "gender", "seeking",
-        "ageRange", "consents",
+        "ageRange", "consents", "paused",
     ]
     static let readOnly: Set<String> = [
         "id", "email", "plan", "telegramUserId", "age", "createdAt", "password", "matchingPaused",
@@ -156,6 +160,10 @@ enum ProfileChanges {
                 user.ageMin = min
                 user.ageMax = max
             }
+        }
+        if let paused = try body.optionalBool("paused") {
+            // Pausing again keeps the first moment; resuming clears it.
+            user.pausedAt = paused ? (user.pausedAt ?? Date()) : nil
         }
         if let consents = try body.optionalObject("consents") {
             try consents.rejectUnknown(allowed: Set(ConsentDomain.allCases.map(\.rawValue)))

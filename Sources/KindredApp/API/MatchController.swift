@@ -28,7 +28,7 @@ struct MatchService {
                 city: user.city.lowercased(), lat: user.latitude, lon: user.longitude, languages: [user.locale]),
             preferences: .init(
                 genders: genders.isEmpty ? nil : genders, ageMin: user.ageMin, ageMax: user.ageMax, domains: domains),
-            paused: user.matchingPausedAt != nil)
+            paused: user.matchingPausedAt != nil || user.pausedAt != nil)
     }
 
     /// Proposes today's matches for `user` in every domain they consented to (idempotent within a day).
@@ -37,7 +37,7 @@ struct MatchService {
     /// second look when either profile changed significantly since ("second chances").
     func refresh(for user: UserRecord, now: Date = Date()) async throws {
         let userID = try user.requireID()
-        guard user.matchingPausedAt == nil, user.isActive else { return }
+        guard user.matchingPausedAt == nil, user.pausedAt == nil, user.isActive else { return }
         let startOfDay = Date(timeIntervalSince1970: (now.timeIntervalSince1970 / 86_400).rounded(.down) * 86_400)
         var used = try await services.matches.proposalCounts(since: startOfDay, among: [userID])[userID] ?? 0
         guard used < Self.dailyCapacity else { return }

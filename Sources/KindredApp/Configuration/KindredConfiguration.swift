@@ -124,7 +124,8 @@ public struct KindredConfiguration: Sendable {
                 token: token, apiBase: value("KINDRED_TELEGRAM_API_BASE") ?? "https://api.telegram.org",
                 webhookURL: value("KINDRED_TELEGRAM_WEBHOOK_URL"), webhookSecret: secret,
                 pollTimeoutSeconds: try integer("KINDRED_TELEGRAM_POLL_SECONDS", default: 25, range: 0...50),
-                perChatIntervalMilliseconds: try integer("KINDRED_TELEGRAM_CHAT_INTERVAL_MS", default: 1000, range: 0...60_000))
+                perChatIntervalMilliseconds: try integer("KINDRED_TELEGRAM_CHAT_INTERVAL_MS", default: 1000, range: 0...60_000),
+                reminderCheckSeconds: try integer("KINDRED_TELEGRAM_REMINDER_CHECK_SECONDS", default: 60, range: 1...3600))
         }
         demo = try flag("KINDRED_DEMO", default: true)
         demoPeople = try integer("KINDRED_DEMO_PEOPLE", default: 300, range: 2...100_000)
@@ -261,4 +262,6 @@ public struct TelegramSettings: Sendable {
     /// `KINDRED_TELEGRAM_CHAT_INTERVAL_MS`: the sustained gap between messages to one chat (Telegram's limit is
     /// about one a second; default 1000).
     public var perChatIntervalMilliseconds: Int
+    /// `KINDRED_TELEGRAM_REMINDER_CHECK_SECONDS`: how often due diary reminders are looked for (default 60).
+    public var reminderCheckSeconds: Int
 }

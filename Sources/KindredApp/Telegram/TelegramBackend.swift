@@ -1,4 +1,6 @@
+import Fluent
 import Foundation
+import KindredAI
 import KindredBot
 import KindredCore
 import KindredStore
@@ -7,6 +9,7 @@ import KindredStore
 /// exactly like one posted to `/api/v1/diaries` (sealed, queued with its pipeline job in one transaction).
 struct TelegramBackend: BotBackend {
     let services: KindredServices
+    let database: @Sendable () -> any Database
     let telegram: TelegramRepository
     let places: PlaceDirectory
     /// Names of the exchange taxonomy's things, services and skills in both languages.
@@ -23,7 +26,8 @@ struct TelegramBackend: BotBackend {
         return BotChat(
             telegramUserID: telegramUserID, chatID: row.chatID, userID: row.userID,
             language: KindredLocale(rawValue: row.language) ?? .ru, step: BotStep(rawValue: row.step) ?? .welcome,
-            draft: draft, isActive: row.isActive)
+            draft: draft, isActive: row.isActive, username: row.username, reminderHour: row.reminderHour,
+            timeZone: row.timeZone)
     }
 
     func save(_ chat: BotChat) async throws {
@@ -38,6 +42,9 @@ struct TelegramBackend: BotBackend {
         row.step = chat.step.rawValue
         row.draft = String(decoding: try JSONEncoder().encode(chat.draft), as: UTF8.self)
         row.isActive = chat.isActive
+        row.username = chat.username
+        row.reminderHour = chat.reminderHour
+        row.timeZone = chat.timeZone
         try await telegram.save(row)
         // The account speaks the chat's language too (reminders, e-mails, the web app).
         if let userID = chat.userID, let user = try await services.accounts.user(id: userID),
@@ -127,6 +134,184 @@ struct TelegramBackend: BotBackend {
     func deactivate(telegramUserID: Int64) async throws {
         guard let row = try await telegram.chat(telegramUserID: telegramUserID), row.isActive else { return }
         row.isActive = false
+        try await telegram.save(row)
+    }
+
+    // MARK: Questions, profile, needs
+
+    func nextQuestion(userID: UUID, language: KindredLocale) async throws -> BotQuestion? {
+        let profile = try await services.profiles.profile(of: userID)
+        let answered = try await services.profiles.answeredAt(of: userID)
+        guard let question = services.questions.next(for: profile, answeredAt: answered, now: Date()) else { return nil }
+        return BotQuestion(
+            id: question.id, text: question.text.text(language), isScale: question.type == .likert5,
+            options: (question.options ?? []).map { .init(id: $0.id, label: $0.text.text(language)) })
+    }
+
+    func answer(_ raw: String, to questionID: String, userID: UUID, language: KindredLocale) async throws -> BotAnswer? {
+        guard let question = services.questions.question(questionID) else { return nil }
+        let answer: Question.Answer = question.type == .likert5 ? .scale(Int(raw) ?? 0) : .option(raw)
+        guard (try? question.validate(answer)) != nil else { return nil }
+        let recorded = try await services.profiles.answer(answer, to: question, bank: services.questions, userID: userID)
+        func label(_ answer: Question.Answer) -> String {
+            switch answer {
+            case .scale(let value): "\(value)"
+            case .option(let id): question.options?.first { $0.id == id }?.text.text(language) ?? id
+            }
+        }
+        return BotAnswer(
+            label: label(answer), predicted: recorded.predicted.map(label), guessed: recorded.predicted == answer)
+    }
+
+    func answeredRecently(userID: UUID) async throws -> Int {
+        let since = Date().addingTimeInterval(-86_400)
+        return try await services.profiles.answeredAt(of: userID).values.filter { $0 >= since }.count
+    }
+
+    func profile(userID: UUID, language: KindredLocale) async throws -> BotProfile {
+        let profile = try await services.profiles.profile(of: userID)
+        let insights = InsightBuilder.insights(from: profile, interestNames: services.interestNames, limit: 5)
+        let accuracy = try await services.profiles.accuracy(of: userID).current
+        return BotProfile(
+            lines: insights.map { $0.text.text(language) },
+            accuracy: accuracy.accuracy.map { Int(($0 * 100).rounded()) }, predicted: accuracy.predicted,
+            diaries: profile.diaries, answers: profile.answered)
+    }
+
+    func needs(userID: UUID) async throws -> BotNeeds {
+        let profile = try await services.profiles.profile(of: userID)
+        func names(_ stance: ExchangeIntent.Stance) -> [LocalizedText] {
+            profile.exchange.filter { $0.stance == stance }.prefix(5).map {
+                exchangeNames[$0.concept] ?? LocalizedText(ru: $0.concept, en: $0.concept)
+            }
+        }
+        return BotNeeds(needs: names(.need), offers: names(.offer), skills: names(.skill))
+    }
+
+    // MARK: Matches
+
+    func openMatches(userID: UUID, language: KindredLocale) async throws -> [BotMatch] {
+        guard let user = try await services.accounts.user(id: userID) else { return [] }
+        try await MatchService(services: services).refresh(for: user)
+        var open: [BotMatch] = []
+        for record in try await services.matches.matches(of: userID)
+        where record.status == "proposed" && record.decision(of: userID) == nil {
+            open.append(try await botMatch(record, viewer: user))
+        }
+        return open
+    }
+
+    func decide(_ matchID: UUID, accept: Bool, userID: UUID, language: KindredLocale) async throws -> (match: BotMatch, changed: Bool)? {
+        guard let user = try await services.accounts.user(id: userID),
+            let existing = try await services.matches.match(matchID, for: userID)
+        else { return nil }
+        guard existing.status == "proposed", existing.decision(of: userID) == nil else {
+            return (try await botMatch(existing, viewer: user), false)
+        }
+        guard let record = try await services.matches.decide(matchID, by: userID, accept ? .accept : .decline) else {
+            return nil
+        }
+        if record.status != "proposed" { await services.candidates.invalidateCalibrations() }
+        return (try await botMatch(record, viewer: user), true)
+    }
+
+    /// A match as `viewer` sees it, with both contacts once both said yes.
+    func botMatch(_ record: MatchRecord, viewer: UserRecord) async throws -> BotMatch {
+        let response = try await MatchResponse(record, viewer: viewer, services: services)
+        var other: BotContact?
+        var me: BotContact?
+        if record.status == "accepted", let otherUser = try await services.accounts.user(id: record.other(than: try viewer.requireID())) {
+            other = try await contact(of: otherUser)
+            me = try await contact(of: viewer)
+        }
+        return BotMatch(
+            id: response.id, domain: response.domain, display: response.display, reasons: response.reasons,
+            risks: response.risks, status: response.status, myDecision: response.myDecision, other: other, viewer: me)
+    }
+
+    func contact(of user: UserRecord) async throws -> BotContact {
+        let chat = try await telegram.chat(userID: try user.requireID())
+        return BotContact(
+            name: user.displayName, telegramUserID: chat?.isActive == true ? chat?.id : nil, username: chat?.username,
+            language: user.kindredLocale)
+    }
+
+    // MARK: Settings
+
+    func isPaused(userID: UUID) async throws -> Bool {
+        try await services.accounts.user(id: userID)?.pausedAt != nil
+    }
+
+    func setPaused(_ paused: Bool, userID: UUID) async throws {
+        guard let user = try await services.accounts.user(id: userID) else { return }
+        user.pausedAt = paused ? (user.pausedAt ?? Date()) : nil
+        try await services.accounts.save(user)
+    }
+
+    func export(userID: UUID) async throws -> (json: Data, diaries: Int) {
+        guard let user = try await services.accounts.user(id: userID) else { return (Data("{}".utf8), 0) }
+        let export = try await AccountExport.make(for: user, services: services, database: database())
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .iso8601
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return (try encoder.encode(export), export.diaries.count)
+    }
+
+    func deleteAccount(userID: UUID) async throws {
+        try await services.accounts.deleteAccount(userID)
+        services.models.forget(user: userID)
+    }
+
+    // MARK: Advice
+
+    var canAdvise: Bool { services.models.hasChatModel }
+
+    /// The clone answers as the person would advise themselves: from what the profile knows (insights,
+    /// values, goals), in their language, briefly. Through the gateway (task `advice`, the person's plan and
+    /// budget).
+    func advice(_ question: String, userID: UUID, language: KindredLocale) async throws -> String {
+        let user = try await services.accounts.user(id: userID)
+        let profile = try await services.profiles.profile(of: userID)
+        let known = InsightBuilder.insights(from: profile, interestNames: services.interestNames, limit: 8)
+            .map { "- " + $0.text.text(language) }.joined(separator: "\n")
+        let system =
+            language == .ru
+            ? "Ты — ИИ-клон человека по имени \(user?.displayName ?? "")." + " Вот что о нём известно из дневников:\n\(known.isEmpty ? "- пока мало" : known)\n"
+                + "Ответь на его вопрос так, как он сам рассуждал бы в лучший день: коротко (до 5 предложений), по-русски, на «ты», без выдумок о фактах, которых нет выше."
+            : "You are the AI clone of a person called \(user?.displayName ?? ""). What their diaries show:\n\(known.isEmpty ? "- little so far" : known)\n"
+                + "Answer their question the way they would reason on their best day: briefly (up to 5 sentences), in English, without inventing facts not listed above."
+        let reply = try await services.models.chat(
+            ChatRequest(messages: [.system(system), .user(question)], temperature: 0.7, maxTokens: 400, cache: .never),
+            context: ModelCallContext(task: ModelTask.advice, userID: userID, plan: Plan(rawValue: user?.plan ?? "") ?? .free))
+        return reply.value.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    // MARK: Reminders
+
+    func remindersDue(at now: Date) async throws -> [(chat: BotChat, localDate: String)] {
+        var due: [(chat: BotChat, localDate: String)] = []
+        for row in try await telegram.chatsWithReminders() {
+            guard let hour = row.reminderHour, row.step == BotStep.ready.rawValue, let userID = row.userID,
+                let id = row.id
+            else { continue }
+            var calendar = Calendar(identifier: .gregorian)
+            calendar.timeZone = TimeZone(identifier: row.timeZone) ?? TimeZone(identifier: "Europe/Moscow") ?? .gmt
+            let parts = calendar.dateComponents([.year, .month, .day, .hour], from: now)
+            let localDate = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
+            guard parts.hour == hour, row.remindedOn != localDate else { continue }
+            // Someone who already wrote today needs no reminder.
+            let midnight = calendar.startOfDay(for: now)
+            if let latest = try await services.diaries.diaries(of: userID, limit: 1).first?.createdAt, latest >= midnight {
+                continue
+            }
+            if let chat = try await chat(telegramUserID: id) { due.append((chat, localDate)) }
+        }
+        return due
+    }
+
+    func markReminded(telegramUserID: Int64, on localDate: String) async throws {
+        guard let row = try await telegram.chat(telegramUserID: telegramUserID) else { return }
+        row.remindedOn = localDate
         try await telegram.save(row)
     }
 

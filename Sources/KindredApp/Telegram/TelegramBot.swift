@@ -28,7 +28,7 @@ final class TelegramBot: Sendable {
         client = TelegramClient(token: settings.token, baseURL: settings.apiBase, http: HTTPClient.shared)
         let places = try PlaceDirectory.bundled()
         backend = TelegramBackend(
-            services: services, telegram: TelegramRepository(database: database), places: places,
+            services: services, database: database, telegram: TelegramRepository(database: database), places: places,
             exchangeNames: InsightBuilder.interestNames(try ConceptLexicon.bundled("exchange")))
         let queue = SendQueue(perChatInterval: .milliseconds(Int64(settings.perChatIntervalMilliseconds)))
         conversation = BotConversation(client: client, queue: queue, backend: backend, places: places, logger: logger)
@@ -76,6 +76,7 @@ final class TelegramBot: Sendable {
             if settings.webhookURL == nil {
                 group.addTask { await self.poll() }
             }
+            group.addTask { await self.remind() }
             for await followUp in followUps {
                 group.addTask { await followUp.run() }
             }
@@ -109,6 +110,14 @@ final class TelegramBot: Sendable {
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, .seconds(30))
             }
+        }
+    }
+
+    /// Looks for diary reminders due every `reminderCheckSeconds` (each person's local hour).
+    func remind() async {
+        while !Task.isCancelled {
+            await conversation.sendReminders()
+            try? await Task.sleep(for: .seconds(settings.reminderCheckSeconds))
         }
     }
 

@@ -7,7 +7,7 @@ import NIOHTTP1
 /// Talks to the Telegram Bot API (https://core.telegram.org/bots/api) over AsyncHTTPClient.
 ///
 /// Every method is a POST to `{baseURL}/bot<token>/<method>` with a JSON body ("Making requests"), except
-/// sendPhoto, which uploads bytes as multipart/form-data, and file downloads, which GET
+/// sendPhoto and sendDocument, which upload bytes as multipart/form-data, and file downloads, which GET
 /// `{baseURL}/file/bot<token>/<file_path>`. Failures are thrown as `TelegramError` (or `CancellationError`
 /// when the calling task is cancelled). The token is a password: it is never logged, never kept in an error,
 /// and hidden from `description` and mirrors of the client.
@@ -15,9 +15,12 @@ public struct TelegramClient: Sendable, CustomStringConvertible, CustomReflectab
     /// Files larger than this cannot be downloaded by a bot ("getFile": "bots can download files of up to
     /// 20MB in size").
     public static let maxDownloadBytes = 20 * 1024 * 1024
+    /// Files larger than this cannot be uploaded by a bot (sendDocument: "Bots can currently send files of any
+    /// type of up to 50 MB in size").
+    public static let maxUploadBytes = 50 * 1024 * 1024
     /// sendMessage/editMessageText: "1-4096 characters after entities parsing".
     public static let maxMessageLength = 4096
-    /// sendPhoto: "Photo caption ..., 0-1024 characters after entities parsing".
+    /// sendPhoto/sendDocument: "caption ..., 0-1024 characters after entities parsing".
     public static let maxCaptionLength = 1024
     /// InlineKeyboardButton.callback_data: "1-64 bytes".
     public static let maxCallbackDataBytes = 64
@@ -220,6 +223,30 @@ public struct TelegramClient: Sendable, CustomStringConvertible, CustomReflectab
             as: Message.self)
     }
 
+    /// Uploads a file (sendDocument, "Sending files": multipart/form-data with the bytes in the `document`
+    /// field, named `filename` and labelled with `mimeType`; `reply_markup` travels as a JSON-serialized string
+    /// field). Data over Telegram's 50 MB upload limit (`maxUploadBytes`) is refused with
+    /// `TelegramError.fileTooBig` without being sent.
+    public func sendDocument(
+        chatID: Int64, document: Data, filename: String, mimeType: String = "application/json",
+        caption: String? = nil, replyMarkup: InlineKeyboardMarkup? = nil
+    ) async throws -> Message {
+        guard document.count <= Self.maxUploadBytes else {
+            throw TelegramError.fileTooBig(bytes: document.count, limit: Self.maxUploadBytes)
+        }
+        var form = FormDataBody()
+        form.addField("chat_id", String(chatID))
+        if let caption { form.addField("caption", caption) }
+        if let replyMarkup {
+            let markup = try Self.jsonString(replyMarkup, for: "sendDocument")
+            form.addField("reply_markup", markup)
+        }
+        form.addFile("document", filename: filename, contentType: mimeType, data: document)
+        return try await send(
+            "sendDocument", body: form.finished(), contentType: form.contentType, timeout: requestTimeout,
+            as: Message.self)
+    }
+
     // MARK: The exchange
 
     /// Methods without parameters get an empty JSON object.
@@ -379,7 +406,8 @@ public enum TelegramError: Error, Sendable, Equatable, CustomStringConvertible {
     case invalidResponse(String)
     /// The request could not be built.
     case invalidRequest(String)
-    /// A download larger than the caller accepts (Telegram's own limit for bots is 20 MB).
+    /// A download larger than the caller accepts (Telegram's own limit for bots is 20 MB), or an upload larger
+    /// than Telegram takes from bots (50 MB).
     case fileTooBig(bytes: Int, limit: Int)
 
     /// Telegram's error_code, for `api` errors.
@@ -630,7 +658,9 @@ struct FormDataBody {
             Data(
                 "--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(safeName)\"\r\n"
                     .utf8))
-        body.append(Data("Content-Type: \(contentType)\r\n\r\n".utf8))
+        // The same for a line break in the Content-Type, which a caller of sendDocument chooses.
+        let safeType = contentType.filter { !$0.isNewline }
+        body.append(Data("Content-Type: \(safeType)\r\n\r\n".utf8))
         body.append(data)
         body.append(Data("\r\n".utf8))
     }

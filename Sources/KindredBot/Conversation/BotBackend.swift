@@ -14,6 +14,8 @@ public enum BotStep: String, Sendable, Codable, CaseIterable {
     case seeking
     /// Onboarded: messages are diaries, commands work.
     case ready
+    /// When to remind about the diary (the last onboarding step).
+    case reminder
     /// Said they are under 18: nothing is kept but this.
     case underage
 }
@@ -44,10 +46,17 @@ public struct BotChat: Sendable, Equatable {
     public var step: BotStep
     public var draft: OnboardingDraft
     public var isActive: Bool
+    /// The Telegram @username (shared with a match only after both said yes).
+    public var username: String?
+    /// Local hour of the daily reminder; nil: none.
+    public var reminderHour: Int?
+    /// IANA time zone of the person's city.
+    public var timeZone: String
 
     public init(
         telegramUserID: Int64, chatID: Int64, userID: UUID? = nil, language: KindredLocale, step: BotStep,
-        draft: OnboardingDraft = OnboardingDraft(), isActive: Bool = true
+        draft: OnboardingDraft = OnboardingDraft(), isActive: Bool = true, username: String? = nil,
+        reminderHour: Int? = nil, timeZone: String = "Europe/Moscow"
     ) {
         self.telegramUserID = telegramUserID
         self.chatID = chatID
@@ -56,6 +65,9 @@ public struct BotChat: Sendable, Equatable {
         self.step = step
         self.draft = draft
         self.isActive = isActive
+        self.username = username
+        self.reminderHour = reminderHour
+        self.timeZone = timeZone
     }
 }
 
@@ -108,6 +120,126 @@ public struct BotSignUp: Sendable, Equatable {
     public var seeking: [String]
 }
 
+/// A question the clone asks, in the person's language.
+public struct BotQuestion: Sendable, Equatable {
+    public struct Option: Sendable, Equatable {
+        public var id: String
+        public var label: String
+
+        public init(id: String, label: String) {
+            self.id = id
+            self.label = label
+        }
+    }
+
+    public var id: String
+    public var text: String
+    /// A 1–5 scale (Likert); otherwise `options`.
+    public var isScale: Bool
+    public var options: [Option]
+
+    public init(id: String, text: String, isScale: Bool, options: [Option]) {
+        self.id = id
+        self.text = text
+        self.isScale = isScale
+        self.options = options
+    }
+}
+
+/// What an answer did: the clone's guess beforehand, when it had one.
+public struct BotAnswer: Sendable, Equatable {
+    public var label: String
+    /// The clone's prediction, as a label; nil when it had none.
+    public var predicted: String?
+    public var guessed: Bool
+
+    public init(label: String, predicted: String?, guessed: Bool) {
+        self.label = label
+        self.predicted = predicted
+        self.guessed = guessed
+    }
+}
+
+/// The clone in a few lines.
+public struct BotProfile: Sendable, Equatable {
+    public var lines: [String]
+    /// Share of answers the clone guessed beforehand (0…100), over `predicted` answers; nil before any.
+    public var accuracy: Int?
+    public var predicted: Int
+    public var diaries: Int
+    public var answers: Int
+
+    public init(lines: [String], accuracy: Int?, predicted: Int, diaries: Int, answers: Int) {
+        self.lines = lines
+        self.accuracy = accuracy
+        self.predicted = predicted
+        self.diaries = diaries
+        self.answers = answers
+    }
+}
+
+/// What the clone found a person needs, offers and can do.
+public struct BotNeeds: Sendable, Equatable {
+    public var needs: [LocalizedText]
+    public var offers: [LocalizedText]
+    public var skills: [LocalizedText]
+
+    public init(needs: [LocalizedText], offers: [LocalizedText], skills: [LocalizedText]) {
+        self.needs = needs
+        self.offers = offers
+        self.skills = skills
+    }
+}
+
+/// How to reach the other person of an accepted match.
+public struct BotContact: Sendable, Equatable {
+    public var name: String
+    /// Their Telegram user id (private chat id), when they use the bot.
+    public var telegramUserID: Int64?
+    public var username: String?
+    public var language: KindredLocale
+
+    public init(name: String, telegramUserID: Int64?, username: String?, language: KindredLocale) {
+        self.name = name
+        self.telegramUserID = telegramUserID
+        self.username = username
+        self.language = language
+    }
+}
+
+/// A match as one of its people sees it.
+public struct BotMatch: Sendable, Equatable {
+    public var id: UUID
+    /// romance | friendship | team
+    public var domain: String
+    /// «74%», «70–80%» or a word.
+    public var display: String
+    public var reasons: [String]
+    public var risks: [String]
+    /// proposed | accepted | declined
+    public var status: String
+    public var myDecision: String?
+    /// Both said yes: who they are. Nil before.
+    public var other: BotContact?
+    /// The other side's view of the same match (their language and contact), for telling them too.
+    public var viewer: BotContact?
+
+    public init(
+        id: UUID, domain: String, display: String, reasons: [String], risks: [String], status: String,
+        myDecision: String?, other: BotContact?, viewer: BotContact?
+    ) {
+        self.id = id
+        self.domain = domain
+        self.display = display
+        self.reasons = reasons
+        self.risks = risks
+        self.status = status
+        self.myDecision = myDecision
+        self.other = other
+        self.viewer = viewer
+    }
+}
+
 /// Everything the bot needs from Kindred (accounts, diaries, its own state), implemented by the application
 /// over its repositories and by tests however they like. Errors a person should read are `UserFacingError`s.
 public protocol BotBackend: Sendable {
@@ -125,4 +257,38 @@ public protocol BotBackend: Sendable {
     func diaryState(_ diaryID: UUID, userID: UUID) async throws -> BotDiaryState
     /// The person blocked the bot: stop writing to them.
     func deactivate(telegramUserID: Int64) async throws
+
+    // Questions, profile, needs
+    func nextQuestion(userID: UUID, language: KindredLocale) async throws -> BotQuestion?
+    /// Records an answer (`1`…`5` or an option id); nil for an unknown question or an answer it does not take.
+    func answer(_ answer: String, to questionID: String, userID: UUID, language: KindredLocale) async throws -> BotAnswer?
+    /// Questions answered in the last 24 hours.
+    func answeredRecently(userID: UUID) async throws -> Int
+    func profile(userID: UUID, language: KindredLocale) async throws -> BotProfile
+    func needs(userID: UUID) async throws -> BotNeeds
+
+    // Matches
+    /// Refreshes the person's proposals and returns those still waiting for their decision.
+    func openMatches(userID: UUID, language: KindredLocale) async throws -> [BotMatch]
+    /// Decides; nil when the match is not theirs; the match as it is when it was decided already.
+    func decide(_ matchID: UUID, accept: Bool, userID: UUID, language: KindredLocale) async throws -> (match: BotMatch, changed: Bool)?
+
+    // Settings
+    func isPaused(userID: UUID) async throws -> Bool
+    func setPaused(_ paused: Bool, userID: UUID) async throws
+    /// Everything Kindred holds about the person, as JSON, and how many diaries it has.
+    func export(userID: UUID) async throws -> (json: Data, diaries: Int)
+    func deleteAccount(userID: UUID) async throws
+
+    // Advice
+    /// Whether a language model is configured to answer as the clone.
+    var canAdvise: Bool { get }
+    /// The clone's answer to the person's question.
+    func advice(_ question: String, userID: UUID, language: KindredLocale) async throws -> String
+
+    // Reminders
+    /// Chats due a diary reminder now (their local hour, not reminded today, active, onboarded) with the local
+    /// date to mark them with.
+    func remindersDue(at now: Date) async throws -> [(chat: BotChat, localDate: String)]
+    func markReminded(telegramUserID: Int64, on localDate: String) async throws
 }

@@ -87,15 +87,17 @@ public struct BotConversation: Sendable {
         guard var chat = try await backend.chat(telegramUserID: user.id) else {
             // A first message of any kind starts the acquaintance.
             var chat = BotChat(
-                telegramUserID: user.id, chatID: message.chat.id, language: Self.language(of: user), step: .welcome)
+                telegramUserID: user.id, chatID: message.chat.id, language: Self.language(of: user), step: .welcome,
+                username: user.username)
             chat.draft.firstName = user.firstName
             try await backend.save(chat)
             await welcome(chat)
             return nil
         }
-        if !chat.isActive {
-            // They unblocked the bot and wrote again.
+        if !chat.isActive || chat.username != user.username {
+            // They unblocked the bot and wrote again, or changed their @username.
             chat.isActive = true
+            chat.username = user.username
             try await backend.save(chat)
         }
         if command == "start", chat.step != .ready {
@@ -133,16 +135,9 @@ public struct BotConversation: Sendable {
     func diaryOrCommand(_ message: Message, command: String?, chat: BotChat) async throws -> BotFollowUp? {
         let language = chat.language
         if let command {
-            switch command {
-            case "start":
-                await say(chat.chatID, text("bot.onboarding.done", language, ["name": chat.draft.firstName ?? ""]))
-            case "help":
-                await say(chat.chatID, text("bot.help", language))
-            case "profile", "matches", "needs", "advice", "settings":
-                await say(chat.chatID, text("bot.coming_soon", language))
-            default:
-                await say(chat.chatID, text("bot.command.unknown", language))
-            }
+            let typed = message.text ?? ""
+            let argument = typed.drop { !$0.isWhitespace }.trimmingCharacters(in: .whitespacesAndNewlines)
+            try await self.command(command, argument: argument, chat: chat)
             return nil
         }
         guard let userID = chat.userID else { return nil }
@@ -237,6 +232,14 @@ public struct BotConversation: Sendable {
             case .understood(let summary):
                 await edit(chatID, messageID, text("bot.progress.understood", language), was: shown)
                 await say(chatID, self.summary(summary, language))
+                // The clone knows more now; a question or two makes it surer (not after a diary in crisis).
+                if !summary.crisis {
+                    do {
+                        try await askQuestion(chatID: chatID, userID: userID, language: language, onRequest: false)
+                    } catch {
+                        logger.warning("no question after the diary", metadata: ["error": "\(error)"])
+                    }
+                }
                 return
             }
             if line != shown {
@@ -319,6 +322,8 @@ public struct BotConversation: Sendable {
                     InlineKeyboardButton(text: text("bot.seeking.female", language), callbackData: "s:female"),
                     InlineKeyboardButton(text: text("bot.seeking.everyone", language), callbackData: "s:everyone"),
                 ]]))
+        case .reminder:
+            await say(chat.chatID, text("bot.ask.reminder", language), keyboard: reminderKeyboard(language))
         case .ready, .underage: break
         }
     }
@@ -358,6 +363,7 @@ public struct BotConversation: Sendable {
         let name: String
         if let known = places.city(named: typed) {
             name = known.ru
+            chat.timeZone = known.timeZone
         } else {
             do {
                 name = try AccountRules.normalizedCity(typed)
@@ -414,6 +420,7 @@ public struct BotConversation: Sendable {
         case (.city, "city"):
             guard let city = places.city(value) else { return }
             chat.draft.city = city.ru
+            chat.timeZone = city.timeZone
             chat.step = .lookingFor
             try await backend.save(chat)
             await ask(chat)
@@ -423,13 +430,9 @@ public struct BotConversation: Sendable {
                     await say(chat.chatID, text("bot.error.looking_for_empty", language))
                     return
                 }
-                if chat.draft.lookingFor.contains("romance") {
-                    chat.step = .gender
-                    try await backend.save(chat)
-                    await ask(chat)
-                } else {
-                    try await finish(&chat)
-                }
+                chat.step = chat.draft.lookingFor.contains("romance") ? .gender : .reminder
+                try await backend.save(chat)
+                await ask(chat)
                 return
             }
             guard Self.lookingForOptions.contains(value) else { return }
@@ -449,7 +452,15 @@ public struct BotConversation: Sendable {
             await ask(chat)
         case (.seeking, "s") where ["female", "male", "everyone"].contains(value):
             chat.draft.seeking = value == "everyone" ? ["female", "male"] : [value]
+            chat.step = .reminder
+            try await backend.save(chat)
+            await ask(chat)
+        case (.reminder, "r"):
+            chat.reminderHour = Int(value).flatMap { (0...23).contains($0) ? $0 : nil }
             try await finish(&chat)
+            await say(chat.chatID, reminderConfirmation(chat))
+        case (.ready, _):
+            try await pressReady(kind: kind, value: value, query: query, chat: &chat)
         default:
             // A button of an earlier step, pressed again: nothing to do.
             break

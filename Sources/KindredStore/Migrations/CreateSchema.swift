@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches(), CreateTelegram()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches(), CreateTelegram(), AddMatchingPause()]
     }
 }
 
@@ -312,6 +312,10 @@ struct CreateTelegram: AsyncMigration {
             .field("step", .string, .required)
             .field("draft", .string, .required)
             .field("is_active", .bool, .required)
+            .field("username", .string)
+            .field("reminder_hour", .int)
+            .field("time_zone", .string, .required)
+            .field("reminded_on", .string)
             .field("updated_at", .int64, .required)
             .create()
         try await database.schema(TelegramUpdateRecord.schema)
@@ -331,5 +335,19 @@ struct CreateTelegram: AsyncMigration {
         try await database.schema(TelegramStateRecord.schema).delete()
         try await database.schema(TelegramUpdateRecord.schema).delete()
         try await database.schema(TelegramChatRecord.schema).delete()
+    }
+}
+
+/// A person can pause matching themselves (the bot's /settings, `PATCH /me {"paused": true}`), apart from the
+/// pause a diary in crisis sets.
+struct AddMatchingPause: AsyncMigration {
+    var name: String { "2026-12-03-add-matching-pause" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(UserRecord.schema).field("paused_at", .datetime).update()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(UserRecord.schema).deleteField("paused_at").update()
     }
 }

@@ -16,6 +16,14 @@ public final class TelegramChatRecord: Model, @unchecked Sendable {
     @Field(key: "draft") public var draft: String
     /// False once the person blocked the bot (403 or a `kicked` member update): nothing is sent to them.
     @Field(key: "is_active") public var isActive: Bool
+    /// The Telegram @username, shared with a match only after both said yes.
+    @OptionalField(key: "username") public var username: String?
+    /// Local hour (0–23) of the daily diary reminder; nil: no reminders.
+    @OptionalField(key: "reminder_hour") public var reminderHour: Int?
+    /// IANA time zone of the person's city (reminders are local).
+    @Field(key: "time_zone") public var timeZone: String
+    /// Local date (`YYYY-MM-DD`) of the last reminder, so one goes out a day.
+    @OptionalField(key: "reminded_on") public var remindedOn: String?
     @Field(key: "updated_at") public var updatedAt: Int64
 
     public init() {}
@@ -27,6 +35,7 @@ public final class TelegramChatRecord: Model, @unchecked Sendable {
         self.step = step
         self.draft = "{}"
         self.isActive = true
+        self.timeZone = "Europe/Moscow"
         self.updatedAt = Int64(Date().timeIntervalSince1970 * 1000)
     }
 }

@@ -35,6 +35,8 @@ public final class UserRecord: Model, @unchecked Sendable {
     @Field(key: "is_active") public var isActive: Bool
     /// Set when a diary showed signs of crisis: nobody is matched with this person until it is cleared.
     @OptionalField(key: "matching_paused_at") public var matchingPausedAt: Date?
+    /// Set when the person paused matching themselves: nobody new is proposed to or for them until they resume.
+    @OptionalField(key: "paused_at") public var pausedAt: Date?
     @Timestamp(key: "created_at", on: .create) public var createdAt: Date?
     @Timestamp(key: "updated_at", on: .update) public var updatedAt: Date?
 

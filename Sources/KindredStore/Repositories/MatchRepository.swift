@@ -24,6 +24,7 @@ public struct MatchRepository: Sendable {
             .filter(\.$isActive == true)
             .filter(\.$isDemo == user.isDemo)
             .filter(\.$matchingPausedAt == nil)
+            .filter(\.$pausedAt == nil)
             .filter(\.$city == user.city)
             .sort(\.$updatedAt, .descending)
             .limit(limit)

@@ -18,6 +18,15 @@ public struct TelegramRepository: Sendable {
         try await TelegramChatRecord.query(on: database()).filter(\.$userID == userID).first()
     }
 
+    /// Active, onboarded chats with a reminder hour (the runner picks those whose local hour it is).
+    public func chatsWithReminders() async throws -> [TelegramChatRecord] {
+        try await TelegramChatRecord.query(on: database())
+            .filter(\.$reminderHour != nil)
+            .filter(\.$isActive == true)
+            .filter(\.$userID != nil)
+            .all()
+    }
+
     public func save(_ chat: TelegramChatRecord) async throws {
         chat.updatedAt = Int64(Date().timeIntervalSince1970 * 1000)
         try await chat.save(on: database())

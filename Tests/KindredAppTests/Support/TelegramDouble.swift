@@ -45,11 +45,14 @@ struct SentMessage: Sendable, Equatable, CustomStringConvertible {
     var messageID: Int
     /// Unix time in seconds.
     var date: Int
-    /// Every text the message had: the first as sent, the last current (a photo's caption for photos).
+    /// Every text the message had: the first as sent, the last current (the caption for photos and documents).
     var versions: [String]
     var keyboard: [[SentButton]]
     /// The uploaded bytes, for sendPhoto.
     var photo: Data?
+    /// The uploaded bytes and their filename, for sendDocument.
+    var document: Data?
+    var documentName: String?
 
     var text: String { versions.last ?? "" }
     var buttons: [SentButton] { keyboard.flatMap { $0 } }
@@ -57,7 +60,8 @@ struct SentMessage: Sendable, Equatable, CustomStringConvertible {
 
     var description: String {
         let buttons = self.buttons.map(\.description).joined(separator: " ")
-        let kind = photo == nil ? "" : "photo, "
+        let kind =
+            if photo != nil { "photo, " } else if document != nil { "document \(documentName ?? "?"), " } else { "" }
         return "#\(messageID) (\(kind)\(editCount) edits) \"\(text)\"\(buttons.isEmpty ? "" : " " + buttons)"
     }
 }
@@ -106,7 +110,7 @@ final class TelegramDouble: @unchecked Sendable {
         let token = "\(botID):AA\(randomString(33))"
         let app = try await Application.make(.testing)
         app.logger.logLevel = .warning
-        // Uploads (sendPhoto) are larger than Vapor's 16 KB default for collected bodies.
+        // Uploads (sendPhoto, sendDocument) are larger than Vapor's 16 KB default for collected bodies.
         app.routes.defaultMaxBodySize = "64mb"
         let double = TelegramDouble(app: app, token: token, botID: botID)
         for method in [HTTPMethod.POST, .GET] {
@@ -434,6 +438,7 @@ final class TelegramDouble: @unchecked Sendable {
             case "answercallbackquery": return try answerCallbackQuery(parameters)
             case "sendchataction": return try sendChatAction(parameters)
             case "sendphoto": return try sendPhoto(parameters)
+            case "senddocument": return try sendDocument(parameters)
             default: return Self.failure(404, "Not Found")
             }
         } catch let rejection as Rejection {
@@ -581,7 +586,7 @@ final class TelegramDouble: @unchecked Sendable {
             guard var messages = state.messages[chatID],
                 let index = messages.firstIndex(where: { $0.messageID == messageID })
             else { throw Rejection(400, "Bad Request: message to edit not found") }
-            guard messages[index].photo == nil else {
+            guard messages[index].photo == nil, messages[index].document == nil else {
                 throw Rejection(400, "Bad Request: there is no text in the message to edit")
             }
             guard messages[index].text != text || messages[index].keyboard != keyboard else {
@@ -631,9 +636,7 @@ final class TelegramDouble: @unchecked Sendable {
         guard let upload = parameters.files["photo"], !upload.isEmpty else {
             throw Rejection(400, "Bad Request: there is no photo in the request")
         }
-        let caption = parameters.string("caption") ?? ""
-        // sendPhoto.caption: "0-1024 characters after entities parsing" (counted here in UTF-16 code units).
-        guard caption.utf16.count <= 1024 else { throw Rejection(400, "Bad Request: message caption is too long") }
+        let caption = try Self.caption(parameters)
         let keyboard = try Self.inlineKeyboard(parameters)
         let file = registerFile(data: upload, directory: "photos", fileExtension: "jpg")
         let sent: [String: Any] = lock.withLock {
@@ -652,6 +655,34 @@ final class TelegramDouble: @unchecked Sendable {
         return Self.success(sent)
     }
 
+    /// sendDocument with an uploaded file (multipart/form-data, the bytes in the `document` part).
+    private func sendDocument(_ parameters: RequestParameters) throws -> Response {
+        let chatID = try writableChat(parameters)
+        guard let upload = parameters.files["document"], !upload.isEmpty else {
+            throw Rejection(400, "Bad Request: there is no document in the request")
+        }
+        let details = parameters.fileDetails["document"]
+        let fileName = details?.name ?? "document"
+        let caption = try Self.caption(parameters)
+        let keyboard = try Self.inlineKeyboard(parameters)
+        let fileExtension = fileName.split(separator: ".").last.map(String.init) ?? "bin"
+        let file = registerFile(data: upload, directory: "documents", fileExtension: fileExtension)
+        let sent: [String: Any] = lock.withLock {
+            let message = SentMessage(
+                chatID: chatID, messageID: state.nextMessageID(), date: Self.unixNow(), versions: [caption],
+                keyboard: keyboard, photo: nil, document: upload, documentName: fileName)
+            state.messages[chatID, default: []].append(message)
+            let document: [String: Any] = [
+                "file_id": file.fileID, "file_unique_id": file.fileUniqueID, "file_name": fileName,
+                "mime_type": details?.type ?? "application/octet-stream", "file_size": upload.count,
+            ]
+            var json = messageJSON(message)
+            json["document"] = document
+            return json
+        }
+        return Self.success(sent)
+    }
+
     /// The chat_id of a send, which must be a chat that exists (a user who wrote to the bot) and that has
     /// not blocked the bot.
     private func writableChat(_ parameters: RequestParameters) throws -> Int64 {
@@ -664,6 +695,14 @@ final class TelegramDouble: @unchecked Sendable {
             }
         }
         return chatID
+    }
+
+    /// sendPhoto/sendDocument.caption: "0-1024 characters after entities parsing" (counted here in UTF-16 code
+    /// units); "" when there is none.
+    private static func caption(_ parameters: RequestParameters) throws -> String {
+        let caption = parameters.string("caption") ?? ""
+        guard caption.utf16.count <= 1024 else { throw Rejection(400, "Bad Request: message caption is too long") }
+        return caption
     }
 
     /// sendMessage.text: "1-4096 characters after entities parsing". Counted here in UTF-16 code units, which
@@ -788,7 +827,7 @@ final class TelegramDouble: @unchecked Sendable {
             "message_id": message.messageID, "date": Int(message.date), "chat": chatJSON(message.chatID),
             "from": botAuthorJSON(),
         ]
-        if message.photo == nil {
+        if message.photo == nil, message.document == nil {
             json["text"] = message.text
         } else if !message.text.isEmpty {
             json["caption"] = message.text
@@ -862,8 +901,9 @@ final class TelegramDouble: @unchecked Sendable {
                 let parts = formParts(body, boundary: boundary)
             else { throw Rejection(400, "Bad Request: can't parse multipart/form-data") }
             for part in parts {
-                if part.filename != nil {
+                if let filename = part.filename {
                     parameters.files[part.name] = part.data
+                    parameters.fileDetails[part.name] = (filename, part.contentType)
                 } else {
                     parameters.values[part.name] = String(decoding: part.data, as: UTF8.self)
                 }
@@ -889,16 +929,19 @@ final class TelegramDouble: @unchecked Sendable {
     }
 
     /// Parses multipart/form-data (RFC 7578) with MultipartKit's parser; nil when it does not parse.
-    private static func formParts(_ body: Data, boundary: String) -> [(name: String, filename: String?, data: Data)]? {
+    private static func formParts(_ body: Data, boundary: String) -> [FormPart]? {
         let parser = MultipartParser(boundary: boundary)
-        var parts: [(name: String, filename: String?, data: Data)] = []
+        var parts: [FormPart] = []
         var headers = HTTPHeaders()
         var bytes = Data()
         parser.onHeader = { name, value in headers.add(name: name, value: value) }
         parser.onBody = { buffer in bytes.append(contentsOf: buffer.readableBytesView) }
         parser.onPartComplete = {
             let disposition = headers.contentDisposition
-            parts.append((disposition?.name ?? "", disposition?.filename, bytes))
+            parts.append(
+                FormPart(
+                    name: disposition?.name ?? "", filename: disposition?.filename,
+                    contentType: headers.first(name: .contentType), data: bytes))
             headers = HTTPHeaders()
             bytes = Data()
         }
@@ -1002,11 +1045,21 @@ private enum PollOutcome {
     case conflict(String)
 }
 
+/// One part of a multipart/form-data body.
+private struct FormPart {
+    var name: String
+    var filename: String?
+    var contentType: String?
+    var data: Data
+}
+
 /// Request parameters, whatever way they came: JSON values, or strings from a query, form or multipart body
 /// (where objects and arrays are JSON-serialized strings).
 private struct RequestParameters {
     var values: [String: Any] = [:]
     var files: [String: Data] = [:]
+    /// The filename and Content-Type each uploaded part came with, by field name.
+    var fileDetails: [String: (name: String, type: String?)] = [:]
 
     func has(_ name: String) -> Bool { values[name] != nil || files[name] != nil }
 
