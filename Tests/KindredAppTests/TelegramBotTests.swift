@@ -352,4 +352,32 @@ struct TelegramBotTests {
             }
         }
     }
+
+    @Test("Telegram's errors: a 429 is waited out and the message still arrives; a 403 on a send marks the chat inactive")
+    func telegramErrors() async throws {
+        try await withTelegramDouble { double, _ in
+            try await withKindred(environment: Self.environment(double)) { kindred in
+                let ivan = TestUser(id: 5_550_050, firstName: "Иван", languageCode: "ru")
+                try await onboard(double, ivan)
+                double.failNext(method: "sendMessage", code: 429, description: "Too Many Requests: retry after 1", retryAfter: 1)
+                _ = double.sendText(from: ivan, text: "/help")
+                try await expectMessage(double, ivan, Self.text("bot.help"))
+                double.failNext(method: "sendMessage", code: 403, description: "Forbidden: bot was blocked by the user")
+                _ = double.sendText(from: ivan, text: "/help")
+                let deadline = ContinuousClock.now + .seconds(20)
+                var active = true
+                while active, ContinuousClock.now < deadline {
+                    active = try await TelegramChatRecord.find(ivan.id, on: kindred.app.db)?.isActive ?? true
+                    if active { try await Task.sleep(for: .milliseconds(100)) }
+                }
+                #expect(!active, "a 403 on a send marks the chat inactive")
+                // Writing again brings them back.
+                _ = double.sendText(from: ivan, text: "/help")
+                _ = try await double.waitForMessage(to: ivan.chatID, timeout: .seconds(20)) { _ in
+                    double.sentMessages(to: ivan.chatID).filter { $0.text == Self.text("bot.help") }.count == 2
+                }
+                #expect(try await TelegramChatRecord.find(ivan.id, on: kindred.app.db)?.isActive == true)
+            }
+        }
+    }
 }
