@@ -42,11 +42,13 @@ public enum ModelTask {
     public static let exchangeExtract = "exchange.extract"
     /// `kindred ai chat`.
     public static let chat = "chat"
+    /// `kindred simulate`: a synthetic diary retold in other words.
+    public static let paraphrase = "population.paraphrase"
     public static let transcription = "transcription"
     public static let embedding = "embedding"
 
     public static let defaultRoutes: [String: ModelTier] = [
-        analysisRefine: .cheap, cloneReply: .cheap, reflection: .cheap, chat: .cheap,
+        analysisRefine: .cheap, cloneReply: .cheap, reflection: .cheap, chat: .cheap, paraphrase: .cheap,
         judgement: .strong, advice: .strong, exchangeExtract: .local,
     ]
 }

@@ -1,5 +1,7 @@
 import ArgumentParser
 import Foundation
+import KindredAI
+import KindredApp
 import KindredCore
 
 /// `kindred simulate`: a synthetic population through the real analysis, profiles, answers and
@@ -27,6 +29,11 @@ struct Simulate: AsyncParsableCommand {
     @ArgumentParser.Option(help: "Questions each person answers after each diary (the next best ones).")
     var questionsPerDay: Int = 3
 
+    @ArgumentParser.Option(
+        help: "People (the first N) whose diaries also go through the configured chat model: retold by it in other words, then its extraction refines the analysis, as the pipeline does; tokens and cost reported. 0: no model calls."
+    )
+    var modelPeople: Int = 0
+
     @ArgumentParser.Flag(help: "Print JSON instead of a table.")
     var json = false
 
@@ -34,6 +41,24 @@ struct Simulate: AsyncParsableCommand {
         guard (2...1_000_000).contains(users) else { throw ValidationError("--users must be 2…1,000,000") }
         guard (1...365).contains(days) else { throw ValidationError("--days must be 1…365") }
         guard (0...97).contains(questionsPerDay) else { throw ValidationError("--questions-per-day must be 0…97") }
+        guard (0...users).contains(modelPeople) else { throw ValidationError("--model-people must be 0…--users") }
+    }
+
+    /// What a model stage used.
+    struct ModelUsage: Encodable {
+        var calls = 0
+        var failures = 0
+        var promptTokens = 0
+        var completionTokens = 0
+        var costUSD = 0.0
+        var tokens: Int { promptTokens + completionTokens }
+
+        mutating func add<T>(_ reply: GatewayReply<T>, usage: TokenUsage) {
+            calls += 1
+            promptTokens += usage.promptTokens
+            completionTokens += usage.completionTokens
+            costUSD += reply.costUSD
+        }
     }
 
     struct Report: Encodable {
@@ -65,10 +90,67 @@ struct Simulate: AsyncParsableCommand {
         var candidatePercentile: Double
         var candidateQueries: Int
         var modelTokens: Int
+        /// Per model stage (`paraphrase`, `refine`): calls, failures, tokens, cost.
+        var modelStages: [String: ModelUsage]
+        var modelPeople: Int
         var residentMegabytes: Double
     }
 
     func run() async throws {
+        guard modelPeople > 0 else { return try await simulate(models: nil) }
+        let configuration = try loadConfiguration()
+        try await withModels(configuration) { models in
+            guard models.hasChatModel else {
+                FileHandle.standardError.write(
+                    Data("no chat model is configured (KINDRED_LLM_*, KINDRED_YANDEX_*): the model stages are skipped\n".utf8))
+                return try await simulate(models: nil)
+            }
+            try await simulate(models: models)
+        }
+    }
+
+    /// Retells a diary in other words through the model (the generator's facts kept); nil when it fails.
+    func paraphrase(_ text: String, language: String, models: ModelGateway, usage: inout ModelUsage) async -> String? {
+        let instruction =
+            language == "ru"
+            ? "Перескажи эту запись дневника своими словами, как сказал бы тот же человек в другой день: те же факты, вещи, нужды и чувства, разговорно, по-русски, ничего не добавляй. Ответь только текстом."
+            : "Retell this diary entry in other words, as the same person would say it another day: the same facts, things, needs and feelings, colloquial, in English, adding nothing. Reply with the text only."
+        do {
+            let reply = try await models.chat(
+                ChatRequest(messages: [.system(instruction), .user(text)], temperature: 0.8, maxTokens: 600, cache: .never),
+                context: ModelCallContext(task: ModelTask.paraphrase))
+            usage.add(reply, usage: reply.value.usage)
+            let retold = reply.value.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            return retold.isEmpty ? nil : retold
+        } catch {
+            usage.failures += 1
+            return nil
+        }
+    }
+
+    /// The pipeline's refinement: the model's JSON extraction merged into the local analysis.
+    func refine(
+        _ analysis: DiaryAnalysis, text: String, analyzer: DiaryAnalyzer, models: ModelGateway, usage: inout ModelUsage
+    ) async -> DiaryAnalysis {
+        do {
+            let reply = try await models.chat(
+                ChatRequest(
+                    messages: AnalysisRefinement.messages(for: text), temperature: 0, maxTokens: 500,
+                    responseSchema: try AnalysisRefinement.schema()),
+                context: ModelCallContext(task: ModelTask.analysisRefine))
+            usage.add(reply, usage: reply.value.usage)
+            guard let extraction = AnalysisRefinement.parse(reply.value.text) else {
+                usage.failures += 1
+                return analysis
+            }
+            return analyzer.refine(analysis, with: extraction, text: text, tier: reply.tier.rawValue)
+        } catch {
+            usage.failures += 1
+            return analysis
+        }
+    }
+
+    func simulate(models: ModelGateway?) async throws {
         let clock = ContinuousClock()
         var times: [String: Double] = [:]
         func timed<T>(_ stage: String, _ body: () throws -> T) rethrows -> T {
@@ -77,7 +159,9 @@ struct Simulate: AsyncParsableCommand {
             return try body()
         }
         let generator = try PopulationGenerator(seed: seed)
-        let life = SimulatedLife(analyzer: try DiaryAnalyzer(), bank: try QuestionBank.bundled(), questionsPerDay: questionsPerDay)
+        let analyzer = try DiaryAnalyzer()
+        let life = SimulatedLife(analyzer: analyzer, bank: try QuestionBank.bundled(), questionsPerDay: questionsPerDay)
+        var modelStages: [String: ModelUsage] = [:]
         let respondent = SyntheticRespondent()
         let people = timed("generate people") { (0..<users).map(generator.person) }
         // The pipeline's side: sign-up facts, then only what each day's diary and answers give it.
@@ -86,8 +170,27 @@ struct Simulate: AsyncParsableCommand {
         var diaryCount = 0
         for day in 0..<days {
             for person in people {
-                let (text, truth) = timed("write diaries") { generator.diary(of: person, day: day) }
-                let analysis = timed("analyse and update profiles") { life.write(day: day, diary: text, state: &lives[person.id]) }
+                var (text, truth) = timed("write diaries") { generator.diary(of: person, day: day) }
+                let analysis: DiaryAnalysis
+                if let models, person.id < modelPeople {
+                    // Through the model: retold, then analysed and refined as the pipeline would.
+                    var started = clock.now
+                    var paraphrasing = modelStages["paraphrase"] ?? ModelUsage()
+                    if let retold = await paraphrase(text, language: person.language, models: models, usage: &paraphrasing) {
+                        text = retold
+                    }
+                    modelStages["paraphrase"] = paraphrasing
+                    times["model: paraphrase", default: 0] += (clock.now - started).inSeconds
+                    let local = timed("analyse and update profiles") { analyzer.analyze(text) }
+                    started = clock.now
+                    var refining = modelStages["refine"] ?? ModelUsage()
+                    analysis = await refine(local, text: text, analyzer: analyzer, models: models, usage: &refining)
+                    modelStages["refine"] = refining
+                    times["model: refine", default: 0] += (clock.now - started).inSeconds
+                    timed("analyse and update profiles") { life.take(analysis, of: text, day: day, state: &lives[person.id]) }
+                } else {
+                    analysis = timed("analyse and update profiles") { life.write(day: day, diary: text, state: &lives[person.id]) }
+                }
                 var random = SplitMix64(seed: seed &+ UInt64(person.id) &* 31 &+ UInt64(day) << 40)
                 timed("ask and answer questions") {
                     life.ask(day: day, state: &lives[person.id]) { respondent.answer($0, by: person, random: &random) }
@@ -228,14 +331,29 @@ struct Simulate: AsyncParsableCommand {
                 }),
             compatibilityAUC: rounded(auc), oracleAUC: rounded(oracleAUC), oracleCorrelation: rounded(oracleCorrelation), levelRecovery: levelRecovery.mapValues(rounded), levelAUC: levelAUC.mapValues(rounded), pairsScored: scored.count, pairsFiltered: filtered,
             candidatePercentile: rounded(candidatePercentile), candidateQueries: queries,
-            modelTokens: 0, residentMegabytes: Bench.Matching.residentMegabytes())
+            modelTokens: modelStages.values.map(\.tokens).reduce(0, +), modelStages: modelStages,
+            modelPeople: models == nil ? 0 : modelPeople, residentMegabytes: Bench.Matching.residentMegabytes())
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("\(users) people × \(days) days = \(diaryCount) diaries and \(report.answers) answers (seed \(seed)), no model (0 tokens)\n")
+        let modelLine =
+            models == nil
+            ? "no model (0 tokens)"
+            : "the first \(modelPeople) people through the model: \(report.modelTokens) tokens"
+                + String(format: ", $%.4f", modelStages.values.map(\.costUSD).reduce(0, +))
+        print("\(users) people × \(days) days = \(diaryCount) diaries and \(report.answers) answers (seed \(seed)), \(modelLine)\n")
+        if !modelStages.isEmpty {
+            print("| model stage | calls | failures | prompt tokens | completion tokens | tokens per diary | cost, $ |\n|---|---|---|---|---|---|---|")
+            for (stage, usage) in modelStages.sorted(by: { $0.key < $1.key }) {
+                let perDiary = usage.calls > 0 ? usage.tokens / usage.calls : 0
+                print(
+                    "| \(stage) | \(usage.calls) | \(usage.failures) | \(usage.promptTokens) | \(usage.completionTokens) | \(perDiary) | \(String(format: "%.4f", usage.costUSD)) |")
+            }
+            print()
+        }
         print("| stage | seconds |\n|---|---|")
         for (stage, seconds) in report.secondsPerStage.sorted(by: { $0.key < $1.key }) { print("| \(stage) | \(seconds) |") }
         print("| total | \((times.values.reduce(0, +) * 100).rounded() / 100) |")

@@ -297,6 +297,9 @@ extension BotConversation {
                     try await client.sendDocument(
                         chatID: chatID, document: export.json, filename: "kindred-export.json", caption: caption)
                 }
+            } catch TelegramError.fileTooBig {
+                // Bots may upload at most 50 MB; the API's export has no such limit.
+                await say(chatID, text("bot.export.too_big", language))
             } catch {
                 await report(error, chatID: chatID)
             }

@@ -176,9 +176,14 @@ public struct SimulatedLife: Sendable {
     @discardableResult
     public func write(day: Int, diary: String, state: inout State) -> DiaryAnalysis {
         let analysis = analyzer.analyze(diary)
+        take(analysis, of: diary, day: day, state: &state)
+        return analysis
+    }
+
+    /// Takes in a diary analysed elsewhere (refined by a model, as the pipeline does when one is configured).
+    public func take(_ analysis: DiaryAnalysis, of diary: String, day: Int, state: inout State) {
         state.profile = state.profile.applying(analysis, at: date(of: day))
         state.account.diaries.append(diary)
-        return analysis
     }
 
     /// The question part of a day: the next best questions, answered by `answer` (an answer the question
