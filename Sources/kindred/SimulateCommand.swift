@@ -48,6 +48,8 @@ struct Simulate: AsyncParsableCommand {
     struct ModelUsage: Encodable {
         var calls = 0
         var failures = 0
+        /// Calls the gateway kept local (a task routed to the lexicons when only the small local model is there).
+        var skipped = 0
         var promptTokens = 0
         var completionTokens = 0
         var costUSD = 0.0
@@ -144,6 +146,9 @@ struct Simulate: AsyncParsableCommand {
                 return analysis
             }
             return analyzer.refine(analysis, with: extraction, text: text, tier: reply.tier.rawValue)
+        } catch ModelGatewayError.localTask {
+            usage.skipped += 1
+            return analysis
         } catch {
             usage.failures += 1
             return analysis
@@ -346,11 +351,11 @@ struct Simulate: AsyncParsableCommand {
                 + String(format: ", $%.4f", modelStages.values.map(\.costUSD).reduce(0, +))
         print("\(users) people × \(days) days = \(diaryCount) diaries and \(report.answers) answers (seed \(seed)), \(modelLine)\n")
         if !modelStages.isEmpty {
-            print("| model stage | calls | failures | prompt tokens | completion tokens | tokens per diary | cost, $ |\n|---|---|---|---|---|---|---|")
+            print("| model stage | calls | kept local | failures | prompt tokens | completion tokens | tokens per diary | cost, $ |\n|---|---|---|---|---|---|---|---|")
             for (stage, usage) in modelStages.sorted(by: { $0.key < $1.key }) {
                 let perDiary = usage.calls > 0 ? usage.tokens / usage.calls : 0
                 print(
-                    "| \(stage) | \(usage.calls) | \(usage.failures) | \(usage.promptTokens) | \(usage.completionTokens) | \(perDiary) | \(String(format: "%.4f", usage.costUSD)) |")
+                    "| \(stage) | \(usage.calls) | \(usage.skipped) | \(usage.failures) | \(usage.promptTokens) | \(usage.completionTokens) | \(perDiary) | \(String(format: "%.4f", usage.costUSD)) |")
             }
             print()
         }

@@ -380,4 +380,30 @@ struct TelegramBotTests {
             }
         }
     }
+
+    @Test("matches found in the background arrive as cards without being asked for, each once")
+    func matchesArriveOnTheirOwn() async throws {
+        try await withTelegramDouble { double, _ in
+            try await withKindred(environment: Self.environment(double, ["KINDRED_TELEGRAM_MATCH_CHECK_SECONDS": "1"])) { _ in
+                let anna = TestUser(id: 5_550_060, firstName: "Анна", languageCode: "ru")
+                let boris = TestUser(id: 5_550_061, firstName: "Борис", languageCode: "ru")
+                try await onboard(double, anna)
+                try await onboard(double, boris, gender: "male", seeking: "female")
+                for text in MatchAPITests.diaries {
+                    try await diary(double, anna, text)
+                    try await diary(double, boris, text)
+                }
+                let new = Self.text("bot.matches.new")
+                for person in [anna, boris] {
+                    let card = try await double.waitForMessage(to: person.chatID, timeout: .seconds(30)) { $0.text.hasPrefix(new) }
+                    #expect(card.buttons.contains { $0.data?.hasSuffix(":a") == true })
+                }
+                // Later checks find nothing new: no second card for the same match.
+                try await Task.sleep(for: .seconds(2.5))
+                for person in [anna, boris] {
+                    #expect(double.sentMessages(to: person.chatID).filter { $0.text.hasPrefix(new) }.count == 1)
+                }
+            }
+        }
+    }
 }

@@ -125,7 +125,8 @@ public struct KindredConfiguration: Sendable {
                 webhookURL: value("KINDRED_TELEGRAM_WEBHOOK_URL"), webhookSecret: secret,
                 pollTimeoutSeconds: try integer("KINDRED_TELEGRAM_POLL_SECONDS", default: 25, range: 0...50),
                 perChatIntervalMilliseconds: try integer("KINDRED_TELEGRAM_CHAT_INTERVAL_MS", default: 1000, range: 0...60_000),
-                reminderCheckSeconds: try integer("KINDRED_TELEGRAM_REMINDER_CHECK_SECONDS", default: 60, range: 1...3600))
+                reminderCheckSeconds: try integer("KINDRED_TELEGRAM_REMINDER_CHECK_SECONDS", default: 60, range: 1...3600),
+                matchCheckSeconds: try integer("KINDRED_TELEGRAM_MATCH_CHECK_SECONDS", default: 21_600, range: 1...604_800))
         }
         demo = try flag("KINDRED_DEMO", default: true)
         demoPeople = try integer("KINDRED_DEMO_PEOPLE", default: 300, range: 2...100_000)
@@ -264,4 +265,7 @@ public struct TelegramSettings: Sendable {
     public var perChatIntervalMilliseconds: Int
     /// `KINDRED_TELEGRAM_REMINDER_CHECK_SECONDS`: how often due diary reminders are looked for (default 60).
     public var reminderCheckSeconds: Int
+    /// `KINDRED_TELEGRAM_MATCH_CHECK_SECONDS`: how often each person's matches are refreshed in the background and
+    /// new ones sent to them (default 6 hours).
+    public var matchCheckSeconds: Int
 }

@@ -226,7 +226,8 @@ struct TelegramBackend: BotBackend {
         }
         return BotMatch(
             id: response.id, domain: response.domain, display: response.display, reasons: response.reasons,
-            risks: response.risks, status: response.status, myDecision: response.myDecision, other: other, viewer: me)
+            risks: response.risks, status: response.status, myDecision: response.myDecision, other: other, viewer: me,
+            createdAt: response.createdAt)
     }
 
     func contact(of user: UserRecord) async throws -> BotContact {
@@ -307,6 +308,22 @@ struct TelegramBackend: BotBackend {
             if let chat = try await chat(telegramUserID: id) { due.append((chat, localDate)) }
         }
         return due
+    }
+
+    func matchChecksDue(at now: Date, every: TimeInterval) async throws -> [(chat: BotChat, since: Date?)] {
+        let cutoff = Int64((now.timeIntervalSince1970 - every) * 1000)
+        var due: [(chat: BotChat, since: Date?)] = []
+        for row in try await telegram.chatsForMatchCheck(before: cutoff) {
+            guard let id = row.id, let chat = try await chat(telegramUserID: id) else { continue }
+            due.append((chat, row.matchesCheckedAt.map { Date(timeIntervalSince1970: Double($0) / 1000) }))
+        }
+        return due
+    }
+
+    func markMatchesChecked(telegramUserID: Int64, at date: Date) async throws {
+        guard let row = try await telegram.chat(telegramUserID: telegramUserID) else { return }
+        row.matchesCheckedAt = Int64(date.timeIntervalSince1970 * 1000)
+        try await telegram.save(row)
     }
 
     func markReminded(telegramUserID: Int64, on localDate: String) async throws {

@@ -77,6 +77,7 @@ final class TelegramBot: Sendable {
                 group.addTask { await self.poll() }
             }
             group.addTask { await self.remind() }
+            group.addTask { await self.matchmake() }
             for await followUp in followUps {
                 group.addTask { await followUp.run() }
             }
@@ -118,6 +119,16 @@ final class TelegramBot: Sendable {
         while !Task.isCancelled {
             await conversation.sendReminders()
             try? await Task.sleep(for: .seconds(settings.reminderCheckSeconds))
+        }
+    }
+
+    /// Looks for new matches for everyone who uses the bot, every `matchCheckSeconds`.
+    func matchmake() async {
+        let every = TimeInterval(settings.matchCheckSeconds)
+        while !Task.isCancelled {
+            await conversation.pushMatches(every: every)
+            // Checked often enough that a person falls due soon after their interval, never busier than a minute.
+            try? await Task.sleep(for: .seconds(min(60, settings.matchCheckSeconds)))
         }
     }
 

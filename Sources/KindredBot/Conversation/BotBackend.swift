@@ -223,10 +223,11 @@ public struct BotMatch: Sendable, Equatable {
     public var other: BotContact?
     /// The other side's view of the same match (their language and contact), for telling them too.
     public var viewer: BotContact?
+    public var createdAt: Date
 
     public init(
         id: UUID, domain: String, display: String, reasons: [String], risks: [String], status: String,
-        myDecision: String?, other: BotContact?, viewer: BotContact?
+        myDecision: String?, other: BotContact?, viewer: BotContact?, createdAt: Date
     ) {
         self.id = id
         self.domain = domain
@@ -237,6 +238,7 @@ public struct BotMatch: Sendable, Equatable {
         self.myDecision = myDecision
         self.other = other
         self.viewer = viewer
+        self.createdAt = createdAt
     }
 }
 
@@ -291,4 +293,9 @@ public protocol BotBackend: Sendable {
     /// date to mark them with.
     func remindersDue(at now: Date) async throws -> [(chat: BotChat, localDate: String)]
     func markReminded(telegramUserID: Int64, on localDate: String) async throws
+
+    // Matches found in the background
+    /// Chats not checked for new matches in the last `every` seconds, with when they were last checked.
+    func matchChecksDue(at now: Date, every: TimeInterval) async throws -> [(chat: BotChat, since: Date?)]
+    func markMatchesChecked(telegramUserID: Int64, at date: Date) async throws
 }

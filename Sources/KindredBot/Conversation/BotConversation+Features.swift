@@ -343,6 +343,36 @@ extension BotConversation {
         }
     }
 
+    // MARK: Matches found in the background
+
+    /// Clones meet around the clock: every `every` seconds each onboarded person's matches are refreshed, and
+    /// proposals made since the last look arrive as cards without being asked for.
+    public func pushMatches(at now: Date = Date(), every: TimeInterval) async {
+        let due: [(chat: BotChat, since: Date?)]
+        do {
+            due = try await backend.matchChecksDue(at: now, every: every)
+        } catch {
+            logger.warning("match checks could not be read", metadata: ["error": "\(error)"])
+            return
+        }
+        for (chat, since) in due {
+            guard let userID = chat.userID else { continue }
+            do {
+                let open = try await backend.openMatches(userID: userID, language: chat.language)
+                // Marked with the time after the refresh, so the proposals it just made are not new next time.
+                try await backend.markMatchesChecked(telegramUserID: chat.telegramUserID, at: Date())
+                let fresh = open.filter { match in since.map { match.createdAt > $0 } ?? true }
+                for match in fresh.prefix(3) {
+                    await say(
+                        chat.chatID, text("bot.matches.new", chat.language) + "\n" + card(match, chat.language),
+                        keyboard: decisionKeyboard(match.id, chat.language))
+                }
+            } catch {
+                logger.warning("matches could not be pushed", metadata: ["chat": "\(chat.chatID)", "error": "\(error)"])
+            }
+        }
+    }
+
     func action(_ chatID: Int64, _ action: ChatAction) async {
         _ = try? await queue.perform(chatID: nil) { [client] in try await client.sendChatAction(chatID: chatID, action: action) }
     }

@@ -316,6 +316,7 @@ struct CreateTelegram: AsyncMigration {
             .field("reminder_hour", .int)
             .field("time_zone", .string, .required)
             .field("reminded_on", .string)
+            .field("matches_checked_at", .int64)
             .field("updated_at", .int64, .required)
             .create()
         try await database.schema(TelegramUpdateRecord.schema)

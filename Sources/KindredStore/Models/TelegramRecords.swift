@@ -24,6 +24,8 @@ public final class TelegramChatRecord: Model, @unchecked Sendable {
     @Field(key: "time_zone") public var timeZone: String
     /// Local date (`YYYY-MM-DD`) of the last reminder, so one goes out a day.
     @OptionalField(key: "reminded_on") public var remindedOn: String?
+    /// When the bot last looked for new matches to tell this person about (epoch milliseconds).
+    @OptionalField(key: "matches_checked_at") public var matchesCheckedAt: Int64?
     @Field(key: "updated_at") public var updatedAt: Int64
 
     public init() {}

@@ -27,6 +27,16 @@ public struct TelegramRepository: Sendable {
             .all()
     }
 
+    /// Active, onboarded chats not checked for new matches since `cutoff` (epoch milliseconds).
+    public func chatsForMatchCheck(before cutoff: Int64) async throws -> [TelegramChatRecord] {
+        try await TelegramChatRecord.query(on: database())
+            .filter(\.$isActive == true)
+            .filter(\.$userID != nil)
+            .filter(\.$step == "ready")
+            .group(.or) { $0.filter(\.$matchesCheckedAt == nil).filter(\.$matchesCheckedAt < cutoff) }
+            .all()
+    }
+
     public func save(_ chat: TelegramChatRecord) async throws {
         chat.updatedAt = Int64(Date().timeIntervalSince1970 * 1000)
         try await chat.save(on: database())
