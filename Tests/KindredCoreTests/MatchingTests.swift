@@ -35,6 +35,17 @@ struct MatchingTests {
 
     let matchmaker = Matchmaker()
 
+    @Test("a value the person rated in a question stands over how often the diaries mention it")
+    func answeredValuesStand() throws {
+        var profile = Profile()
+        profile.values["power", default: TraitEstimate()].observe(0.9, reliability: 1)
+        profile.values["benevolence", default: TraitEstimate()].observe(0.6, reliability: 1)
+        profile.answers["values.power", default: TraitEstimate()].observe(0.1, reliability: 1)
+        let public_ = MatchProfile(profile)
+        #expect(abs((public_.values["power"]?.value ?? -1) - 0.1) < 1e-9)
+        #expect(abs((public_.values["benevolence"]?.value ?? -1) - 0.6) < 1e-9, "values without an answer keep the diaries' estimate")
+    }
+
     @Test("the score, the levels and the filters are symmetric")
     func symmetry() {
         for seed in 0..<20 {

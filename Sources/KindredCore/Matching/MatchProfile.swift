@@ -277,6 +277,10 @@ extension MatchProfile {
             switch parts[0] {
             case "bigfive": bigFive[parts[1]] = estimate(trait)
             case "attachment": attachment[parts[1]] = estimate(trait)
+            case "values":
+                // What a person says matters to them outweighs how often a diary mentions it (a value's salience
+                // is not its importance): the answer stands where there is one.
+                values[parts[1]] = estimate(trait)
             case "dealbreakers": dealbreakers[parts[1]] = trait.value
             case "conflict":
                 // Answers about conflict: the five modes and the four horsemen.
