@@ -83,6 +83,8 @@ struct Simulate: AsyncParsableCommand {
         var oracleCorrelation: Double
         /// Pearson r between each level's score on the pipeline's profiles and on perfectly known people.
         var levelRecovery: [String: Double]
+        /// The same for the weighted sum of the levels both know (communication has no latent counterpart).
+        var sharedLevelRecovery: Double
         /// The AUC of each level's score alone.
         var levelAUC: [String: Double]
         var pairsScored: Int
@@ -256,6 +258,9 @@ struct Simulate: AsyncParsableCommand {
         var random = SplitMix64(seed: seed &+ 99)
         var scored: [(latent: Double, predicted: Double, levels: [CompatibilityLevel: Double], oracle: Double)] = []
         var levelPairs: [CompatibilityLevel: [(Double, Double)]] = [:]
+        // The levels both the pipeline and the perfectly known people have, combined with the domain's weights.
+        var sharedLevels: [(known: Double, found: Double)] = []
+        let weights = MatchDomain.romance.weights
         let oracles = people.map { PreparedProfile(MatchProfile(oracleOf: $0)) }
         var filtered = 0
         let prepared = timed("prepare profiles") { lives.map { PreparedProfile(MatchProfile($0)) } }
@@ -273,11 +278,19 @@ struct Simulate: AsyncParsableCommand {
                 scored.append(
                     (latentCompatibility(people[a], people[b]), assessment.score, assessment.levels.mapValues(\.score),
                      oracle.score))
-                for (level, known) in oracle.levels where known.confidence > 0 {
-                    if let found = assessment.levels[level], found.confidence > 0 {
-                        levelPairs[level, default: []].append((known.score, found.score))
+                var known = 0.0
+                var found = 0.0
+                var weight = 0.0
+                for (level, truth) in oracle.levels where truth.confidence > 0 {
+                    if let estimate = assessment.levels[level], estimate.confidence > 0 {
+                        levelPairs[level, default: []].append((truth.score, estimate.score))
+                        let w = weights[level] ?? 0
+                        known += w * truth.score
+                        found += w * estimate.score
+                        weight += w
                     }
                 }
+                if weight > 0 { sharedLevels.append((known / weight, found / weight)) }
             }
         }
         let cut = scored.map(\.latent).sorted(by: >)[max(0, scored.count / 3 - 1)]
@@ -287,6 +300,7 @@ struct Simulate: AsyncParsableCommand {
         let oracleCut = scored.map(\.oracle).sorted(by: >)[max(0, scored.count / 3 - 1)]
         let oracleAUC = Self.auc(scored.map { ($0.predicted, $0.oracle >= oracleCut) })
         let oracleCorrelation = pearson(scored.map(\.oracle), scored.map(\.predicted))
+        let sharedRecovery = pearson(sharedLevels.map(\.known), sharedLevels.map(\.found))
         var levelRecovery: [String: Double] = [:]
         for (level, pairs) in levelPairs { levelRecovery[level.rawValue] = pearson(pairs.map(\.0), pairs.map(\.1)) }
         // Each level alone: which of them carries the signal.
@@ -334,7 +348,7 @@ struct Simulate: AsyncParsableCommand {
                 uniqueKeysWithValues: (exchange.map { ($0.key, $0.value) } + [("interests", interests)]).map {
                     ($0.0, ["precision": rounded($0.1.precision), "recall": rounded($0.1.recall)])
                 }),
-            compatibilityAUC: rounded(auc), oracleAUC: rounded(oracleAUC), oracleCorrelation: rounded(oracleCorrelation), levelRecovery: levelRecovery.mapValues(rounded), levelAUC: levelAUC.mapValues(rounded), pairsScored: scored.count, pairsFiltered: filtered,
+            compatibilityAUC: rounded(auc), oracleAUC: rounded(oracleAUC), oracleCorrelation: rounded(oracleCorrelation), levelRecovery: levelRecovery.mapValues(rounded), sharedLevelRecovery: rounded(sharedRecovery), levelAUC: levelAUC.mapValues(rounded), pairsScored: scored.count, pairsFiltered: filtered,
             candidatePercentile: rounded(candidatePercentile), candidateQueries: queries,
             modelTokens: modelStages.values.map(\.tokens).reduce(0, +), modelStages: modelStages,
             modelPeople: models == nil ? 0 : modelPeople, residentMegabytes: Bench.Matching.residentMegabytes())
@@ -372,7 +386,10 @@ struct Simulate: AsyncParsableCommand {
         }
         print("\ncompatibility AUC (matchmaker score vs the latent top third): \(report.compatibilityAUC) over \(scored.count) pairs (\(filtered) filtered)")
         print("against the matchmaker on perfectly known people (recovery): AUC \(report.oracleAUC), r \(report.oracleCorrelation)")
-        print("level recovery (r with perfectly known people): " + report.levelRecovery.sorted(by: { $0.key < $1.key }).map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        print("weighted levels both know (all but communication), r with perfectly known people: \(report.sharedLevelRecovery)")
+        print("level recovery (r with perfectly known people): " + report.levelRecovery.sorted(by: { $0.key < $1.key }).map {
+            "\($0.key) \($0.value) (\(levelPairs[CompatibilityLevel(rawValue: $0.key) ?? .basic]?.count ?? 0) pairs)"
+        }.joined(separator: ", "))
         print("by level alone: " + CompatibilityLevel.allCases.map { "\($0.rawValue) \(report.levelAUC[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         print("proposed candidates (top 10 of the index's 50, re-scored) sit at the \(report.candidatePercentile) percentile of latent compatibility among everyone eligible (0.5 = chance), \(percentiles.count) proposals")
         print(String(format: "resident memory: %.0f MB", report.residentMegabytes))
