@@ -80,7 +80,12 @@ struct DemoPopulation: Sendable {
         }
         logger.notice("demo: \(people) people signed up; writing \(people * days) diaries through the pipeline")
         let respondent = SyntheticRespondent()
-        for (person, record) in zip(population, records) {
+        var lastLogged = ContinuousClock.now
+        for (number, (person, record)) in zip(population, records).enumerated() {
+            if ContinuousClock.now - lastLogged >= .seconds(5) {
+                logger.notice("demo: \(number) of \(people) people have written their diaries and answered")
+                lastLogged = .now
+            }
             let id = try record.requireID()
             for day in 0..<days {
                 _ = try await services.diaries.acceptText(generator.diary(of: person, day: day).text, userID: id)
