@@ -171,11 +171,13 @@ struct TelegramBackend: BotBackend {
     func profile(userID: UUID, language: KindredLocale) async throws -> BotProfile {
         let profile = try await services.profiles.profile(of: userID)
         let insights = InsightBuilder.insights(from: profile, interestNames: services.interestNames, limit: 5)
-        let accuracy = try await services.profiles.accuracy(of: userID).current
+        let windows = try await services.profiles.accuracy(of: userID)
+        let accuracy = windows.current
         return BotProfile(
             lines: insights.map { $0.text.text(language) },
             accuracy: accuracy.accuracy.map { Int(($0 * 100).rounded()) }, predicted: accuracy.predicted,
-            diaries: profile.diaries, answers: profile.answered)
+            diaries: profile.diaries, answers: profile.answered,
+            previousAccuracy: windows.previous.accuracy.map { Int(($0 * 100).rounded()) })
     }
 
     func needs(userID: UUID) async throws -> BotNeeds {

@@ -168,10 +168,13 @@ public struct BotProfile: Sendable, Equatable {
     public var predicted: Int
     public var diaries: Int
     public var answers: Int
+    /// The accuracy over the 30 days before the last 30, for the progress line; nil without predictions then.
+    public var previousAccuracy: Int?
 
-    public init(lines: [String], accuracy: Int?, predicted: Int, diaries: Int, answers: Int) {
+    public init(lines: [String], accuracy: Int?, predicted: Int, diaries: Int, answers: Int, previousAccuracy: Int? = nil) {
         self.lines = lines
         self.accuracy = accuracy
+        self.previousAccuracy = previousAccuracy
         self.predicted = predicted
         self.diaries = diaries
         self.answers = answers

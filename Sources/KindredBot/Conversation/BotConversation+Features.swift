@@ -133,6 +133,11 @@ extension BotConversation {
         }
         if let accuracy = profile.accuracy {
             lines.append(text("bot.profile.accuracy", language, ["percent": "\(accuracy)", "answers": "\(profile.predicted)"]))
+            // The seed's «Твой клон стал на 15% точнее за месяц»: the last 30 days against the 30 before.
+            if let before = profile.previousAccuracy, accuracy != before {
+                let key = accuracy > before ? "bot.profile.progress" : "bot.profile.progress_down"
+                lines.append(text(key, language, ["delta": "\(abs(accuracy - before))"]))
+            }
         } else {
             lines.append(text("bot.profile.accuracy_unknown", language))
         }
