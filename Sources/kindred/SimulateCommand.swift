@@ -260,6 +260,7 @@ struct Simulate: AsyncParsableCommand {
         var levelPairs: [CompatibilityLevel: [(Double, Double)]] = [:]
         // The levels both the pipeline and the perfectly known people have, combined with the domain's weights.
         var sharedLevels: [(known: Double, found: Double)] = []
+        var levelSpread: [CompatibilityLevel: [(score: Double, confidence: Double)]] = [:]
         let weights = MatchDomain.romance.weights
         let oracles = people.map { PreparedProfile(MatchProfile(oracleOf: $0)) }
         var filtered = 0
@@ -278,6 +279,7 @@ struct Simulate: AsyncParsableCommand {
                 scored.append(
                     (latentCompatibility(people[a], people[b]), assessment.score, assessment.levels.mapValues(\.score),
                      oracle.score))
+                for (level, estimate) in assessment.levels { levelSpread[level, default: []].append((estimate.score, estimate.confidence)) }
                 var known = 0.0
                 var found = 0.0
                 var weight = 0.0
@@ -389,6 +391,13 @@ struct Simulate: AsyncParsableCommand {
         print("weighted levels both know (all but communication), r with perfectly known people: \(report.sharedLevelRecovery)")
         print("level recovery (r with perfectly known people): " + report.levelRecovery.sorted(by: { $0.key < $1.key }).map {
             "\($0.key) \($0.value) (\(levelPairs[CompatibilityLevel(rawValue: $0.key) ?? .basic]?.count ?? 0) pairs)"
+        }.joined(separator: ", "))
+        print("level score spread (sd) and mean confidence: " + CompatibilityLevel.allCases.map { level in
+            let items = levelSpread[level] ?? []
+            let mean = items.map(\.score).reduce(0, +) / Double(max(1, items.count))
+            let sd = (items.map { ($0.score - mean) * ($0.score - mean) }.reduce(0, +) / Double(max(1, items.count))).squareRoot()
+            let confidence = items.map(\.confidence).reduce(0, +) / Double(max(1, items.count))
+            return "\(level.rawValue) sd \(String(format: "%.3f", sd)) conf \(String(format: "%.2f", confidence))"
         }.joined(separator: ", "))
         print("by level alone: " + CompatibilityLevel.allCases.map { "\($0.rawValue) \(report.levelAUC[$0.rawValue] ?? 0)" }.joined(separator: ", "))
         print("proposed candidates (top 10 of the index's 50, re-scored) sit at the \(report.candidatePercentile) percentile of latent compatibility among everyone eligible (0.5 = chance), \(percentiles.count) proposals")

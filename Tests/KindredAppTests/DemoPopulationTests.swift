@@ -38,7 +38,8 @@ struct DemoPopulationTests {
             let profile = try await kindred.request(.GET, "/api/v1/me/profile", token: token)
             #expect(profile.status == .ok, "\(profile.text)")
             #expect(profile.json["diaries"] as? Int == 2, "\(profile.text.prefix(300))")
-            #expect((profile.json["bigFive"] as? [String: Any])?.isEmpty == false, "answers arrived: \(profile.text.prefix(300))")
+            // Six answers: the five life goals first, then attachment (QuestionBank.priority).
+            #expect((profile.json["goals"] as? [String: Any])?.count == 5, "answers arrived: \(profile.text.prefix(300))")
             let diaries = try await kindred.request(.GET, "/api/v1/diaries", token: token)
             #expect((diaries.json["items"] as? [[String: Any]])?.allSatisfy { $0["status"] as? String == "analyzed" } == true)
 

@@ -60,6 +60,25 @@ struct QuestionBankTests {
         #expect(throws: Question.AnswerError.wrongType) { try plain.validate(.option("yes")) }
     }
 
+    @Test("life goals are asked before personality, and personality before hobbies, while all are unknown")
+    func goalsFirst() throws {
+        let bank = QuestionBank(questions: [
+            likert("h1", "interests.hiking"), likert("e1", "bigfive.extraversion"),
+            Question(
+                id: "g1", domain: "life", trait: "goals.children", type: .choice, keyed: nil,
+                text: LocalizedText(ru: "Дети?", en: "Children?"),
+                options: [.init(id: "wants", value: nil, text: LocalizedText(ru: "да", en: "yes"))], source: nil),
+        ])
+        var profile = Profile()
+        let first = try #require(bank.next(for: profile, answeredAt: [:], now: now))
+        #expect(first.id == "g1")
+        profile = profile.applying(answer: .option("wants"), to: first, at: now)
+        let second = try #require(bank.next(for: profile, answeredAt: ["g1": now], now: now))
+        #expect(second.id == "e1")
+        profile = profile.applying(answer: .scale(4), to: second, at: now)
+        #expect(bank.next(for: profile, answeredAt: ["g1": now, "e1": now], now: now)?.id == "h1")
+    }
+
     @Test("the next question is where the profile is least sure, and answered ones rest")
     func nextQuestion() throws {
         let bank = QuestionBank(questions: [
