@@ -190,10 +190,24 @@ struct TelegramBotTests {
     @Test("webhook mode: Telegram is told the URL and secret, calls with the secret are taken once, others refused")
     func webhookMode() async throws {
         try await withTelegramDouble { double, _ in
-            let port = try freePort()
-            let url = "http://127.0.0.1:\(port)/telegram/webhook"
-            try await withKindred(environment: Self.environment(double, ["KINDRED_PORT": "\(port)", "KINDRED_TELEGRAM_WEBHOOK_URL": url])) {
-                kindred in
+            // The URL must be known before the start; a port found free can be taken by a parallel test before
+            // Kindred binds it, so a few ports are tried.
+            var started: (harness: KindredHarness, url: String)?
+            for _ in 0..<5 where started == nil {
+                let port = try freePort()
+                let url = "http://127.0.0.1:\(port)/telegram/webhook"
+                do {
+                    if let harness = try await KindredHarness.start(
+                        environment: Self.environment(double, ["KINDRED_PORT": "\(port)", "KINDRED_TELEGRAM_WEBHOOK_URL": url]))
+                    {
+                        started = (harness, url)
+                    }
+                } catch where "\(error)".contains("Address already in use") {
+                    continue
+                }
+            }
+            let (kindred, url) = try #require(started)
+            do {
                 let deadline = ContinuousClock.now + .seconds(20)
                 while double.webhookURL == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
                 #expect(double.webhookURL == url)
@@ -224,7 +238,11 @@ struct TelegramBotTests {
                 let bad = try await kindred.request(
                     .POST, "/telegram/webhook", json: #"{"nope":true}"#, headers: [("X-Telegram-Bot-Api-Secret-Token", secret)])
                 #expect(bad.status == .badRequest)
+            } catch {
+                await kindred.stop()
+                throw error
             }
+            await kindred.stop()
         }
     }
 

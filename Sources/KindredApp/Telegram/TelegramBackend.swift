@@ -293,23 +293,26 @@ struct TelegramBackend: BotBackend {
 
     func remindersDue(at now: Date) async throws -> [(chat: BotChat, localDate: String)] {
         var due: [(chat: BotChat, localDate: String)] = []
-        for row in try await telegram.chatsWithReminders() {
-            guard let hour = row.reminderHour, row.step == BotStep.ready.rawValue, let userID = row.userID,
-                let id = row.id
-            else { continue }
+        for zone in try await telegram.reminderTimeZones() {
             var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = TimeZone(identifier: row.timeZone) ?? TimeZone(identifier: "Europe/Moscow") ?? .gmt
+            calendar.timeZone = TimeZone(identifier: zone) ?? TimeZone(identifier: "Europe/Moscow") ?? .gmt
             let parts = calendar.dateComponents([.year, .month, .day, .hour], from: now)
             let localDate = String(format: "%04d-%02d-%02d", parts.year ?? 0, parts.month ?? 0, parts.day ?? 0)
-            guard parts.hour == hour, row.remindedOn != localDate else { continue }
-            // Someone who already wrote today needs no reminder.
             let midnight = calendar.startOfDay(for: now)
-            if let latest = try await services.diaries.diaries(of: userID, limit: 1).first?.createdAt, latest >= midnight {
-                continue
+            for row in try await telegram.chatsDueReminder(timeZone: zone, hour: parts.hour ?? -1, localDate: localDate) {
+                guard let userID = row.userID, let id = row.id else { continue }
+                // Someone who already wrote today needs no reminder.
+                if let latest = try await services.diaries.diaries(of: userID, limit: 1).first?.createdAt, latest >= midnight {
+                    continue
+                }
+                if let chat = try await chat(telegramUserID: id) { due.append((chat, localDate)) }
             }
-            if let chat = try await chat(telegramUserID: id) { due.append((chat, localDate)) }
         }
         return due
+    }
+
+    func claimOnce(_ key: String) async throws -> Bool {
+        try await telegram.claim(key: key)
     }
 
     func matchChecksDue(at now: Date, every: TimeInterval) async throws -> [(chat: BotChat, since: Date?)] {

@@ -296,6 +296,8 @@ public protocol BotBackend: Sendable {
     /// date to mark them with.
     func remindersDue(at now: Date) async throws -> [(chat: BotChat, localDate: String)]
     func markReminded(telegramUserID: Int64, on localDate: String) async throws
+    /// Takes a piece of background work once across replicas: true for the first to ask for `key`.
+    func claimOnce(_ key: String) async throws -> Bool
 
     // Matches found in the background
     /// Chats not checked for new matches in the last `every` seconds, with when they were last checked.

@@ -339,7 +339,9 @@ extension BotConversation {
         }
         for (chat, localDate) in due {
             do {
-                // Marked first: a reminder sent twice is worse than one missed after a crash.
+                // Claimed and marked first: every replica runs this loop, and a reminder sent twice is worse
+                // than one missed after a crash.
+                guard try await backend.claimOnce("reminder:\(chat.telegramUserID):\(localDate)") else { continue }
                 try await backend.markReminded(telegramUserID: chat.telegramUserID, on: localDate)
             } catch {
                 continue
@@ -360,9 +362,12 @@ extension BotConversation {
             logger.warning("match checks could not be read", metadata: ["error": "\(error)"])
             return
         }
+        // One check per person per interval across replicas.
+        let window = Int(now.timeIntervalSince1970 / max(1, every))
         for (chat, since) in due {
             guard let userID = chat.userID else { continue }
             do {
+                guard try await backend.claimOnce("matches:\(chat.telegramUserID):\(window)") else { continue }
                 let open = try await backend.openMatches(userID: userID, language: chat.language)
                 // Marked with the time after the refresh, so the proposals it just made are not new next time.
                 try await backend.markMatchesChecked(telegramUserID: chat.telegramUserID, at: Date())

@@ -329,6 +329,8 @@ struct CreateTelegram: AsyncMigration {
             .create()
         if let sql = database as? any SQLDatabase {
             try await sql.create(index: "telegram_chats_user_idx").on(TelegramChatRecord.schema).column("user_id").run()
+            try await sql.create(index: "telegram_chats_reminder_idx").on(TelegramChatRecord.schema)
+                .column("time_zone").column("reminder_hour").run()
         }
     }
 

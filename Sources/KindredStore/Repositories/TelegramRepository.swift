@@ -18,12 +18,25 @@ public struct TelegramRepository: Sendable {
         try await TelegramChatRecord.query(on: database()).filter(\.$userID == userID).first()
     }
 
-    /// Active, onboarded chats with a reminder hour (the runner picks those whose local hour it is).
-    public func chatsWithReminders() async throws -> [TelegramChatRecord] {
+    /// The time zones of active chats with a reminder (few: one per city people live in).
+    public func reminderTimeZones() async throws -> [String] {
         try await TelegramChatRecord.query(on: database())
             .filter(\.$reminderHour != nil)
             .filter(\.$isActive == true)
+            .unique()
+            .all(\.$timeZone)
+    }
+
+    /// Active, onboarded chats in `timeZone` whose reminder hour is `hour` and who were not reminded on
+    /// `localDate` — one indexed query per time zone and minute, however many people there are.
+    public func chatsDueReminder(timeZone: String, hour: Int, localDate: String) async throws -> [TelegramChatRecord] {
+        try await TelegramChatRecord.query(on: database())
+            .filter(\.$timeZone == timeZone)
+            .filter(\.$reminderHour == hour)
+            .filter(\.$isActive == true)
             .filter(\.$userID != nil)
+            .filter(\.$step == "ready")
+            .group(.or) { $0.filter(\.$remindedOn == nil).filter(\.$remindedOn != localDate) }
             .all()
     }
 
@@ -51,6 +64,23 @@ public struct TelegramRepository: Sendable {
         } catch let error as any DatabaseError where error.isConstraintFailure {
             return false
         }
+    }
+
+    /// Takes a piece of background work once across replicas (a day's reminder, a match check): true for the
+    /// first to ask. The key shares the table of taken updates under a negative id, which Telegram's update
+    /// ids (positive) never reach; it is forgotten with them after a week.
+    public func claim(key: String, now: Date = Date()) async throws -> Bool {
+        try await claim(updateID: Self.claimID(key), now: now)
+    }
+
+    /// FNV-1a of the key, as a negative Int64.
+    static func claimID(_ key: String) -> Int64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        return -Int64(hash & 0x7FFF_FFFF_FFFF_FFFF) - 1
     }
 
     /// Forgets updates taken before `cutoff` (Telegram keeps an update at most 24 hours).
