@@ -160,6 +160,7 @@ public enum KindredApplication {
         authenticated.get("me", "matches", use: matches.list)
         authenticated.get("matches", ":id", use: matches.show)
         authenticated.post("matches", ":id", "decision", use: matches.decide)
+        authenticated.post("matches", ":id", "block", use: matches.block)
     }
 }
 

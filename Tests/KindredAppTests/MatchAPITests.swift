@@ -33,6 +33,35 @@ struct MatchAPITests {
         return account
     }
 
+    @Test("a block is absolute: the pair is declined in every domain and never proposed again", arguments: Backend.allCases)
+    func blockIsAbsolute(_ backend: Backend) async throws {
+        try await withKindred(backend) { kindred in
+            let anna = try await person(kindred, gender: "female", seeking: "male")
+            let boris = try await person(kindred, gender: "male", seeking: "female")
+            let stranger = try await kindred.register()
+            let list = try await kindred.request(.GET, "/api/v1/me/matches", token: anna.token)
+            let matches = try #require(list.json["matches"] as? [[String: Any]])
+            #expect(matches.count >= 2, "romance and friendship: \(list.text.prefix(200))")
+            let id = try #require(matches.first?["id"] as? String)
+            #expect(try await kindred.request(.POST, "/api/v1/matches/\(id)/block", token: stranger.token).status == .notFound)
+            let blocked = try await kindred.request(.POST, "/api/v1/matches/\(id)/block", token: anna.token)
+            #expect(blocked.status == .ok, "\(blocked.text)")
+            #expect(blocked.json["status"] as? String == "declined")
+            // Every domain of the pair is declined, for both of them.
+            let forBoris = try await kindred.request(.GET, "/api/v1/me/matches", token: boris.token)
+            let seen = try #require(forBoris.json["matches"] as? [[String: Any]])
+            #expect(!seen.isEmpty && seen.allSatisfy { $0["status"] as? String == "declined" }, "\(forBoris.text.prefix(300))")
+            // Neither is in the other's pool again, whatever changes.
+            let services = kindred.app.kindred
+            let annaID = try #require(UUID(uuidString: anna.id))
+            let borisID = try #require(UUID(uuidString: boris.id))
+            let annaRecord = try #require(try await services.accounts.user(id: annaID))
+            let borisRecord = try #require(try await services.accounts.user(id: borisID))
+            #expect(try await !services.matches.pool(for: annaRecord).contains { $0.id == borisID })
+            #expect(try await !services.matches.pool(for: borisRecord).contains { $0.id == annaID })
+        }
+    }
+
     @Test(
         "two compatible people see each other, anonymously until both say yes; nobody else sees the match",
         arguments: Backend.allCases)

@@ -402,7 +402,7 @@ struct TelegramBotTests {
     @Test("matches found in the background arrive as cards without being asked for, each once")
     func matchesArriveOnTheirOwn() async throws {
         try await withTelegramDouble { double, _ in
-            try await withKindred(environment: Self.environment(double, ["KINDRED_TELEGRAM_MATCH_CHECK_SECONDS": "1"])) { _ in
+            try await withKindred(environment: Self.environment(double, ["KINDRED_TELEGRAM_MATCH_CHECK_SECONDS": "1"])) { kindred in
                 let anna = TestUser(id: 5_550_060, firstName: "Анна", languageCode: "ru")
                 let boris = TestUser(id: 5_550_061, firstName: "Борис", languageCode: "ru")
                 try await onboard(double, anna)
@@ -421,7 +421,40 @@ struct TelegramBotTests {
                 for person in [anna, boris] {
                     #expect(double.sentMessages(to: person.chatID).filter { $0.text.hasPrefix(new) }.count == 1)
                 }
+                // Boris blocks: it is said, and it is absolute.
+                let card = try await double.waitForMessage(to: boris.chatID) { $0.text.hasPrefix(new) }
+                let block = try #require(card.buttons.first { $0.data?.hasSuffix(":b") == true }?.data)
+                _ = double.pressButton(from: boris, messageID: card.messageID, data: block)
+                try await expectMessage(double, boris, Self.text("bot.matches.blocked"))
+                let borisID = try #require(
+                    try await UserRecord.query(on: kindred.app.db).filter(\.$telegramUserID == boris.id).first()?.requireID())
+                #expect(try await kindred.app.kindred.matches.blockedPeople(of: borisID).count == 1)
             }
         }
+    }
+
+    @Test("/advice with a chat model configured: the clone answers through the gateway, as the person")
+    func adviceThroughTheModel() async throws {
+        let model = try await SimulationModelDouble.start()
+        do {
+            try await withTelegramDouble { double, _ in
+                try await withKindred(
+                    environment: Self.environment(double, ["KINDRED_LLM_BASE_URL": model.baseURL, "KINDRED_LLM_MODEL": "clone"])
+                ) { kindred in
+                    #expect(kindred.app.kindred.models.hasChatModel)
+                    let mila = TestUser(id: 5_550_070, firstName: "Мила", languageCode: "ru")
+                    try await onboard(double, mila)
+                    _ = double.sendText(from: mila, text: "/advice")
+                    try await expectMessage(double, mila, Self.text("bot.advice.ask"))
+                    _ = double.sendText(from: mila, text: "/advice стоит ли мне переезжать в Казань?")
+                    try await expectMessage(double, mila, "Retold: стоит ли мне переезжать в Казань?")
+                    #expect(model.retold.contains("стоит ли мне переезжать в Казань?"))
+                }
+            }
+        } catch {
+            await model.stop()
+            throw error
+        }
+        await model.stop()
     }
 }

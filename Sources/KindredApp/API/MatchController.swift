@@ -182,6 +182,18 @@ struct MatchController {
     }
 }
 
+extension MatchController {
+    /// `POST /api/v1/matches/{id}/block`: the other person is never proposed again, either way, in any domain.
+    func block(_ request: Request) async throws -> MatchResponse {
+        let user = try request.currentUser()
+        guard let raw = request.parameters.get("id"), let id = UUID(uuidString: raw),
+            let record = try await request.kindred.matches.block(id, by: try user.requireID())
+        else { throw Problem.notFound }
+        await request.kindred.candidates.invalidateCalibrations()
+        return try await MatchResponse(record, viewer: user, services: request.kindred)
+    }
+}
+
 struct MatchListResponse: Content {
     var matches: [MatchResponse]
 }

@@ -217,6 +217,12 @@ struct TelegramBackend: BotBackend {
         return (try await botMatch(record, viewer: user), true)
     }
 
+    func block(_ matchID: UUID, userID: UUID) async throws -> Bool {
+        guard try await services.matches.block(matchID, by: userID) != nil else { return false }
+        await services.candidates.invalidateCalibrations()
+        return true
+    }
+
     /// A match as `viewer` sees it, with both contacts once both said yes.
     func botMatch(_ record: MatchRecord, viewer: UserRecord) async throws -> BotMatch {
         let response = try await MatchResponse(record, viewer: viewer, services: services)

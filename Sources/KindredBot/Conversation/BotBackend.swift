@@ -278,6 +278,9 @@ public protocol BotBackend: Sendable {
     /// Decides; nil when the match is not theirs; the match as it is when it was decided already.
     func decide(_ matchID: UUID, accept: Bool, userID: UUID, language: KindredLocale) async throws -> (match: BotMatch, changed: Bool)?
 
+    /// Blocks the other person of a match (absolute, both ways); false when the match is not theirs.
+    func block(_ matchID: UUID, userID: UUID) async throws -> Bool
+
     // Settings
     func isPaused(userID: UUID) async throws -> Bool
     func setPaused(_ paused: Bool, userID: UUID) async throws

@@ -67,6 +67,14 @@ extension BotConversation {
             // m:<match id>:a|d
             let parts = value.split(separator: ":")
             guard parts.count == 2, let id = UUID(uuidString: String(parts[0])) else { return }
+            if parts[1] == "b" {
+                guard try await backend.block(id, userID: userID) else { return }
+                if let message = query.message {
+                    await edit(chat.chatID, message.messageID, message.text ?? "", was: "")
+                }
+                await say(chat.chatID, text("bot.matches.blocked", language))
+                return
+            }
             try await decide(id, accept: parts[1] == "a", chat: chat, userID: userID, message: query.message)
         case "r":
             chat.reminderHour = Int(value).flatMap { (0...23).contains($0) ? $0 : nil }
@@ -190,10 +198,13 @@ extension BotConversation {
 
     func decisionKeyboard(_ id: UUID, _ language: KindredLocale) -> InlineKeyboardMarkup {
         let key = id.uuidString.lowercased()
-        return InlineKeyboardMarkup([[
-            InlineKeyboardButton(text: text("bot.button.accept", language), callbackData: "m:\(key):a"),
-            InlineKeyboardButton(text: text("bot.button.decline", language), callbackData: "m:\(key):d"),
-        ]])
+        return InlineKeyboardMarkup([
+            [
+                InlineKeyboardButton(text: text("bot.button.accept", language), callbackData: "m:\(key):a"),
+                InlineKeyboardButton(text: text("bot.button.decline", language), callbackData: "m:\(key):d"),
+            ],
+            [InlineKeyboardButton(text: text("bot.button.block", language), callbackData: "m:\(key):b")],
+        ])
     }
 
     /// A decision; when it completes a double yes, both people hear who the other is.

@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches(), CreateTelegram(), AddMatchingPause()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches(), CreateTelegram(), AddMatchingPause(), CreateBlocks()]
     }
 }
 
@@ -352,5 +352,27 @@ struct AddMatchingPause: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(UserRecord.schema).deleteField("paused_at").update()
+    }
+}
+
+/// Blocks: who blocked whom (absolute, both ways, every domain).
+struct CreateBlocks: AsyncMigration {
+    var name: String { "2026-12-03-create-blocks" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(BlockRecord.schema)
+            .id()
+            .field("user_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("blocked_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("created_at", .int64, .required)
+            .unique(on: "user_id", "blocked_id")
+            .create()
+        if let sql = database as? any SQLDatabase {
+            try await sql.create(index: "blocks_blocked_idx").on(BlockRecord.schema).column("blocked_id").run()
+        }
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(BlockRecord.schema).delete()
     }
 }

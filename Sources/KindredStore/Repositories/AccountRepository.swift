@@ -134,6 +134,8 @@ public struct AccountRepository: Sendable {
             try await JobRecord.query(on: tx).filter(\.$userID == userID).delete()
             // The Telegram chat forgets the account and starts over if the person writes again.
             try await TelegramChatRecord.query(on: tx).filter(\.$userID == userID).delete()
+            try await BlockRecord.query(on: tx).group(.or) { $0.filter(\.$userID == userID).filter(\.$blockedID == userID) }
+                .delete()
             try await ModelCacheRecord.query(on: tx).filter(\.$ownerID == userID).delete()
             try await ProfileEventRecord.query(on: tx).filter(\.$userID == userID).delete()
             try await AnswerRecord.query(on: tx).filter(\.$userID == userID).delete()

@@ -19,7 +19,10 @@ public struct MatchRepository: Sendable {
     /// `user`. At most `limit`, the most recently active first.
     public func pool(for user: UserRecord, limit: Int = 2_000) async throws -> [UserRecord] {
         let id = try user.requireID()
-        return try await UserRecord.query(on: database())
+        let blocked = Array(try await blockedPeople(of: id))
+        var query = UserRecord.query(on: database())
+        if !blocked.isEmpty { query = query.filter(\.$id !~ blocked) }
+        return try await query
             .filter(\.$id != id)
             .filter(\.$isActive == true)
             .filter(\.$isDemo == user.isDemo)
@@ -128,6 +131,36 @@ public struct MatchRepository: Sendable {
             throw error
         }
         return record
+    }
+
+    /// Everyone `user` blocked or was blocked by.
+    public func blockedPeople(of user: UUID) async throws -> Set<UUID> {
+        let rows = try await BlockRecord.query(on: database())
+            .group(.or) { $0.filter(\.$userID == user).filter(\.$blockedID == user) }
+            .all()
+        return Set(rows.map { $0.userID == user ? $0.blockedID : $0.userID })
+    }
+
+    /// `user` blocks the other person of match `id`: the block is recorded and every match of the pair, in
+    /// every domain, is declined by `user`. Nil when the match is not theirs.
+    public func block(_ id: UUID, by user: UUID, at date: Date = Date()) async throws -> MatchRecord? {
+        try await database().transaction { tx in
+            guard let record = try await MatchRecord.find(id, on: tx), record.userA == user || record.userB == user
+            else { return nil }
+            let other = record.other(than: user)
+            if try await BlockRecord.query(on: tx).filter(\.$userID == user).filter(\.$blockedID == other).first() == nil {
+                try await BlockRecord(userID: user, blockedID: other, at: date).create(on: tx)
+            }
+            let pair = try await MatchRecord.query(on: tx)
+                .filter(\.$userA == record.userA).filter(\.$userB == record.userB).all()
+            for match in pair {
+                if match.userA == user { match.decisionA = Decision.decline.rawValue } else { match.decisionB = Decision.decline.rawValue }
+                match.status = "declined"
+                match.decidedAt = Int64(date.timeIntervalSince1970 * 1000)
+                try await match.save(on: tx)
+            }
+            return pair.first { $0.id == id } ?? record
+        }
     }
 
     /// Records one person's decision. Both yes → accepted (only then are they shown to each other); any
