@@ -124,4 +124,20 @@ struct SimulateCommandTests {
         await double.stop()
         try? FileManager.default.removeItem(at: directory)
     }
+
+    @Test("the same seed gives the same population and the same findings in another process")
+    func sameSeedSameReport() async throws {
+        // Swift seeds its hashing per process: anything that leaned on a dictionary's order would differ here.
+        var reports: [[String: Any]] = []
+        for _ in 0..<2 {
+            let run = try await simulate(["--users", "60", "--days", "2", "--seed", "7", "--json"], environment: ["KINDRED_LOG_LEVEL": "error"])
+            #expect(run.status == 0)
+            reports.append(try #require(try JSONSerialization.jsonObject(with: run.output) as? [String: Any]))
+        }
+        for field in ["traitCorrelation", "precisionRecall", "accuracy", "compatibilityAUC", "answers", "pairsScored"] {
+            let first = try JSONSerialization.data(withJSONObject: ["v": reports[0][field] ?? NSNull()], options: .sortedKeys)
+            let second = try JSONSerialization.data(withJSONObject: ["v": reports[1][field] ?? NSNull()], options: .sortedKeys)
+            #expect(first == second, "\(field) differs between two runs of seed 7")
+        }
+    }
 }

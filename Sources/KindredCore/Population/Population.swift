@@ -143,11 +143,17 @@ public struct PopulationGenerator: Sendable {
             return words.isEmpty ? concept.id.replacingOccurrences(of: "_", with: " ") : words[0]
         }
         // Traits far from the middle show more often: |x − 0.5| · 2 is the chance a diary shows it.
-        for (name, value) in person.values where unit() < max(0, value - 0.55) * 1.2 { say("value.\(name).high") }
-        for (name, value) in person.bigFive where unit() < abs(value - 0.5) * 1.2 {
+        // Traits in a fixed order: a dictionary's order differs between instances and processes (Swift seeds
+        // its hashing per process), and each trait takes a draw, so any other order would change the diary.
+        for (name, value) in person.values.sorted(by: { $0.key < $1.key }) where unit() < max(0, value - 0.55) * 1.2 {
+            say("value.\(name).high")
+        }
+        for (name, value) in person.bigFive.sorted(by: { $0.key < $1.key }) where unit() < abs(value - 0.5) * 1.2 {
             say("bigfive.\(name).\(value > 0.5 ? "high" : "low")")
         }
-        for (name, value) in person.attachment where unit() < max(0, value - 0.55) { say("attachment.\(name).high") }
+        for (name, value) in person.attachment.sorted(by: { $0.key < $1.key }) where unit() < max(0, value - 0.55) {
+            say("attachment.\(name).high")
+        }
         let neuroticism = person.bigFive["neuroticism"] ?? 0.5
         say(unit() < neuroticism * 0.7 ? pick(["mood.sadness", "mood.fear", "mood.anger"]) : pick(["mood.joy", "mood.calm"]))
         if unit() < 0.3 { say("conflict.\(person.conflictMode)") }
