@@ -131,6 +131,7 @@ public enum KindredApplication {
         let accounts = AccountController()
         api.post("auth", "register", use: accounts.register)
         api.post("auth", "login", use: accounts.login)
+        api.post("auth", "link", use: accounts.link)
 
         let authenticated = api.grouped(BearerAuthenticationMiddleware())
         authenticated.post("auth", "logout", use: accounts.logout)

@@ -457,4 +457,33 @@ struct TelegramBotTests {
         }
         await model.stop()
     }
+
+    @Test("a bot account links to a web login with the one-time code from /settings; the code works once")
+    func webLogin() async throws {
+        try await withTelegramDouble { double, _ in
+            try await withKindred(environment: Self.environment(double)) { kindred in
+                let lev = TestUser(id: 5_550_080, firstName: "Лев", languageCode: "ru")
+                try await onboard(double, lev)
+                _ = double.sendText(from: lev, text: "/settings")
+                try await press(double, lev, "st:web")
+                let shown = try await double.waitForMessage(to: lev.chatID, timeout: .seconds(20)) { $0.text.contains("POST /api/v1/auth/link") }
+                let code = try #require(shown.text.firstMatch(of: /\d{4}-\d{4}/).map { String($0.output) })
+                let body = #"{"code":"\#(code)","email":"lev@example.com","password":"correct horse"}"#
+                let linked = try await kindred.request(.POST, "/api/v1/auth/link", json: body)
+                #expect(linked.status == .ok, "\(linked.text)")
+                let user = try #require(linked.json["user"] as? [String: Any])
+                #expect(user["email"] as? String == "lev@example.com")
+                #expect((user["telegramUserId"] as? NSNumber)?.int64Value == lev.id)
+                // The e-mail and password now log in; the code is used up.
+                let login = try await kindred.request(
+                    .POST, "/api/v1/auth/login", json: #"{"email":"lev@example.com","password":"correct horse"}"#)
+                #expect(login.status == .ok)
+                let again = try await kindred.request(.POST, "/api/v1/auth/link", json: body)
+                #expect(again.status == .unauthorized)
+                #expect(again.problemCode == "invalid-link-code")
+                try await press(double, lev, "st:web")
+                try await expectMessage(double, lev, Self.text("bot.web.linked"))
+            }
+        }
+    }
 }

@@ -37,6 +37,33 @@ struct AccountController {
         return response
     }
 
+    /// `POST /api/v1/auth/link`: an account made by the Telegram bot gets an e-mail and password, with the one-time
+    /// code the bot shows in /settings; the answer is a session, like a login.
+    func link(_ request: Request) async throws -> SessionResponse {
+        let body = try request.jsonObject()
+        try body.rejectUnknown(allowed: ["code", "email", "password"])
+        for field in ["code", "email", "password"] where !body.has(field) { throw Problem.missingField(field) }
+        let email = try AccountRules.normalizedEmail(try body.string("email"))
+        let password = try body.string("password")
+        try AccountRules.validatePassword(password)
+        let hash = try await request.password.async.hash(password)
+        let user: UserRecord
+        do {
+            user = try await request.kindred.accounts.link(code: try body.string("code"), email: email, passwordHash: hash)
+        } catch AccountRepository.LinkError.invalidCode {
+            throw Problem(.unauthorized, "invalid-link-code")
+        } catch AccountRepository.LinkError.alreadyLinked {
+            throw Problem(.conflict, "already-linked")
+        } catch AccountRepository.LinkError.emailTaken {
+            throw Problem(.conflict, "email-taken")
+        }
+        let id = try user.requireID()
+        request.kindred.accounts.forgetCachedSessions(of: id)
+        let token = try await request.kindred.accounts.createSession(for: id)
+        request.logger.info("bot account linked to a web login", metadata: ["user": "\(id)"])
+        return SessionResponse(token: token, user: MeResponse(user))
+    }
+
     func login(_ request: Request) async throws -> SessionResponse {
         let body = try request.jsonObject()
         try body.rejectUnknown(allowed: ["email", "password"])

@@ -266,6 +266,11 @@ struct TelegramBackend: BotBackend {
         return (try encoder.encode(export), export.diaries.count)
     }
 
+    func webLoginCode(userID: UUID) async throws -> String? {
+        guard let user = try await services.accounts.user(id: userID), user.email == nil else { return nil }
+        return try await services.accounts.makeLinkCode(for: userID)
+    }
+
     func deleteAccount(userID: UUID) async throws {
         try await services.accounts.deleteAccount(userID)
         services.models.forget(user: userID)

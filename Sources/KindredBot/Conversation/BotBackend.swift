@@ -286,6 +286,8 @@ public protocol BotBackend: Sendable {
     func setPaused(_ paused: Bool, userID: UUID) async throws
     /// Everything Kindred holds about the person, as JSON, and how many diaries it has.
     func export(userID: UUID) async throws -> (json: Data, diaries: Int)
+    /// A one-time code to link the account to a web login (`POST /api/v1/auth/link`); nil when it has one.
+    func webLoginCode(userID: UUID) async throws -> String?
     func deleteAccount(userID: UUID) async throws
 
     // Advice

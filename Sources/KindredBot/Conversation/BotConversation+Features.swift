@@ -285,7 +285,8 @@ extension BotConversation {
             keyboard: InlineKeyboardMarkup([
                 [button("language", "lang"), button("reminder", "rem")],
                 [paused ? button("resume", "resume") : button("pause", "pause"), button("privacy", "privacy")],
-                [button("export", "export"), button("delete", "delete")],
+                [button("export", "export"), button("web", "web")],
+                [button("delete", "delete")],
             ]))
     }
 
@@ -318,6 +319,12 @@ extension BotConversation {
                 await say(chatID, text("bot.export.too_big", language))
             } catch {
                 await report(error, chatID: chatID)
+            }
+        case "web":
+            if let code = try await backend.webLoginCode(userID: userID) {
+                await say(chat.chatID, text("bot.web.code", language, ["code": code, "minutes": "10"]))
+            } else {
+                await say(chat.chatID, text("bot.web.linked", language))
             }
         case "delete":
             await say(

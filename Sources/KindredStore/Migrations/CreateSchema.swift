@@ -4,7 +4,7 @@ import SQLKit
 /// Every migration, in order. Migrations are the single source of truth for the schema.
 public enum KindredMigrations {
     public static var all: [any AsyncMigration] {
-        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches(), CreateTelegram(), AddMatchingPause(), CreateBlocks()]
+        [CreateUsers(), CreateAuthTokens(), CreateDiaries(), CreateJobs(), AddDiaryAnalysis(), CreateModelGateway(), CreateProfiles(), CreateAnswers(), CreateMatches(), CreateTelegram(), AddMatchingPause(), CreateBlocks(), CreateLinkCodes()]
     }
 }
 
@@ -374,5 +374,22 @@ struct CreateBlocks: AsyncMigration {
 
     func revert(on database: any Database) async throws {
         try await database.schema(BlockRecord.schema).delete()
+    }
+}
+
+/// One-time codes that link a bot account to a web login.
+struct CreateLinkCodes: AsyncMigration {
+    var name: String { "2026-12-03-create-link-codes" }
+
+    func prepare(on database: any Database) async throws {
+        try await database.schema(LinkCodeRecord.schema)
+            .field("code_hash", .string, .identifier(auto: false))
+            .field("user_id", .uuid, .required, .references(UserRecord.schema, .id, onDelete: .cascade))
+            .field("expires_at", .int64, .required)
+            .create()
+    }
+
+    func revert(on database: any Database) async throws {
+        try await database.schema(LinkCodeRecord.schema).delete()
     }
 }

@@ -123,6 +123,50 @@ public struct AccountRepository: Sendable {
         SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
+    // MARK: Linking a bot account to a web login
+
+    /// A new one-time code for `userID` (8 digits, shown as `1234-5678`), valid for `lifetime`; earlier codes of
+    /// the person stop working.
+    public func makeLinkCode(for userID: UUID, lifetime: TimeInterval = 600, now: Date = Date()) async throws -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = String(format: "%08d", Int(generator.next() % 100_000_000))
+        try await database().transaction { tx in
+            try await LinkCodeRecord.query(on: tx).filter(\.$userID == userID).delete()
+            try await LinkCodeRecord(
+                codeHash: Self.hash(token: digits), userID: userID, expiresAt: now.addingTimeInterval(lifetime)
+            ).create(on: tx)
+        }
+        return String(digits.prefix(4)) + "-" + String(digits.suffix(4))
+    }
+
+    public enum LinkError: Error, Sendable {
+        /// No such code, or it expired.
+        case invalidCode
+        /// The account already has a web login.
+        case alreadyLinked
+        case emailTaken
+    }
+
+    /// Gives the account of a valid code its e-mail and password hash (the code is used up). The e-mail must be
+    /// normalised and the password hashed already.
+    public func link(code: String, email: String, passwordHash: String, now: Date = Date()) async throws -> UserRecord {
+        let digits = code.filter(\.isNumber)
+        guard digits.count == 8 else { throw LinkError.invalidCode }
+        return try await database().transaction { tx in
+            guard let row = try await LinkCodeRecord.find(Self.hash(token: digits), on: tx),
+                row.expiresAt > Int64(now.timeIntervalSince1970 * 1000),
+                let user = try await UserRecord.find(row.userID, on: tx)
+            else { throw LinkError.invalidCode }
+            guard user.email == nil else { throw LinkError.alreadyLinked }
+            guard try await UserRecord.query(on: tx).filter(\.$email == email).first() == nil else { throw LinkError.emailTaken }
+            user.email = email
+            user.passwordHash = passwordHash
+            try await user.save(on: tx)
+            try await row.delete(on: tx)
+            return user
+        }
+    }
+
     // MARK: Data rights
 
     /// Deletes the account and everything that belongs to it: sessions, diaries, profiles, jobs, cached model answers,
@@ -134,6 +178,7 @@ public struct AccountRepository: Sendable {
             try await JobRecord.query(on: tx).filter(\.$userID == userID).delete()
             // The Telegram chat forgets the account and starts over if the person writes again.
             try await TelegramChatRecord.query(on: tx).filter(\.$userID == userID).delete()
+            try await LinkCodeRecord.query(on: tx).filter(\.$userID == userID).delete()
             try await BlockRecord.query(on: tx).group(.or) { $0.filter(\.$userID == userID).filter(\.$blockedID == userID) }
                 .delete()
             try await ModelCacheRecord.query(on: tx).filter(\.$ownerID == userID).delete()
