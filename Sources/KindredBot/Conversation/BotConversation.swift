@@ -142,14 +142,7 @@ public struct BotConversation: Sendable {
         }
         guard let userID = chat.userID else { return nil }
         if let typed = message.text {
-            let diary: UUID
-            do {
-                diary = try await backend.acceptDiary(text: typed, userID: userID)
-            } catch let error as any UserFacingError {
-                await say(chat.chatID, error.message(language, localizer: localizer))
-                return nil
-            }
-            return await follow(diary, userID: userID, chat: chat)
+            return try await accept(chat: chat, userID: userID) { try await backend.acceptDiary(text: typed, userID: userID) }
         }
         let recording: (fileID: String, seconds: Int, size: Int?)? =
             message.voice.map { ($0.fileID, $0.duration, $0.fileSize) }
@@ -184,11 +177,17 @@ public struct BotConversation: Sendable {
             }
             throw error
         }
+        return try await accept(chat: chat, userID: userID) { try await backend.acceptDiary(audio: audio, userID: userID) }
+    }
+
+    /// Hands a diary in and follows it; a diary Kindred refuses (empty, too long, not audio) is answered with
+    /// the reason in the person's language.
+    func accept(chat: BotChat, userID: UUID, _ intake: () async throws -> UUID) async throws -> BotFollowUp? {
         let diary: UUID
         do {
-            diary = try await backend.acceptDiary(audio: audio, userID: userID)
+            diary = try await intake()
         } catch let error as any UserFacingError {
-            await say(chat.chatID, error.message(language, localizer: localizer))
+            await say(chat.chatID, error.message(chat.language, localizer: localizer))
             return nil
         }
         return await follow(diary, userID: userID, chat: chat)
